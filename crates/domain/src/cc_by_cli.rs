@@ -1,0 +1,502 @@
+//! The call itself (spec §4): find the device or card a caller ID belongs to, then top it up,
+//! create, move or transfer, in one transaction.
+
+use crate::account::Caller;
+use crate::codes::{CallerId, CardNumber, Pin, MAX_CODE_LENGTH};
+use crate::error::CcError;
+use crate::ids::{CardGroupId, TaxId};
+use crate::model::{
+    Card, CardGroup, Device, Holder, NewCard, Payment, User, DEFAULT_NUMBER_LENGTH,
+    DEFAULT_PIN_LENGTH,
+};
+use crate::money::Money;
+use crate::ports::{CodeGenerator, Ledger, Store, StoreError};
+use crate::pricing::{Currency, PricedTopUp, Pricing, Tax};
+use crate::reply::{CardReply, DeviceReply, Reply};
+
+/// How many fresh number/PIN pairs a new card tries before the code space counts as full.
+pub const CODE_ATTEMPTS: usize = 16;
+
+/// The call's parameters, each as sent (`None` when not sent).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct CardRequest {
+    /// `callerid`.
+    pub callerid: Option<String>,
+    /// `pin`.
+    pub pin: Option<String>,
+    /// `amount`.
+    pub amount: Option<String>,
+    /// `cardgroup_id` (or its alias `cardgroup`).
+    pub cardgroup_id: Option<String>,
+}
+
+impl std::fmt::Debug for CardRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardRequest")
+            .field("callerid", &self.callerid)
+            .field("pin", &self.pin.as_ref().map(|_| "<redacted>"))
+            .field("amount", &self.amount)
+            .field("cardgroup_id", &self.cardgroup_id)
+            .finish()
+    }
+}
+
+/// Serves one `cc_by_cli` request for an authenticated caller. Bad input is refused before
+/// the transaction starts; everything else happens inside one [`Store::transact`].
+pub fn cc_by_cli(
+    store: &dyn Store,
+    codes: &dyn CodeGenerator,
+    caller: &Caller,
+    request: &CardRequest,
+) -> Result<Reply, CcError> {
+    let call = Call::parse(request)?;
+    store.transact(&mut |ledger| {
+        Session {
+            ledger,
+            codes,
+            caller,
+        }
+        .run(&call)
+    })
+}
+
+/// The request, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    callerid: CallerId,
+    intent: Intent,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Intent {
+    /// No PIN: add `amount` (zero for a look-up), possibly in another card group.
+    TopUp { amount: Money, group: GroupChoice },
+    /// A PIN was sent (`amount` is ignored). `None`: a PIN no card can have.
+    Pin(Option<Pin>),
+}
+
+/// The `cardgroup_id` parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GroupChoice {
+    Absent,
+    Invalid,
+    Id(CardGroupId),
+}
+
+impl Call {
+    /// Checks what can be checked without storage: the caller ID, then the amount (only when
+    /// no PIN makes it irrelevant).
+    pub fn parse(request: &CardRequest) -> Result<Call, CcError> {
+        let callerid = CallerId::parse(request.callerid.as_deref().unwrap_or_default())
+            .map_err(|_| CcError::CallerIdRequired)?;
+        let intent = match request.pin.as_deref().filter(|pin| !pin.is_empty()) {
+            Some(pin) => Intent::Pin(Pin::parse(pin)),
+            None => Intent::TopUp {
+                amount: Money::parse_amount(request.amount.as_deref().unwrap_or_default())
+                    .map_err(|_| CcError::InvalidAmount)?,
+                group: match request.cardgroup_id.as_deref() {
+                    None | Some("") => GroupChoice::Absent,
+                    Some(raw) => {
+                        CardGroupId::parse(raw).map_or(GroupChoice::Invalid, GroupChoice::Id)
+                    }
+                },
+            },
+        };
+        Ok(Call { callerid, intent })
+    }
+}
+
+/// One run of the call inside a transaction.
+struct Session<'a> {
+    ledger: &'a mut dyn Ledger,
+    codes: &'a dyn CodeGenerator,
+    caller: &'a Caller,
+}
+
+impl Session<'_> {
+    fn run(&mut self, call: &Call) -> Result<Reply, CcError> {
+        if let Some(device) = self.ledger.device_by_cli(&call.callerid)? {
+            return self.device_path(device, &call.intent);
+        }
+        match &call.intent {
+            Intent::TopUp { amount, group } => self.card_path(&call.callerid, amount, *group),
+            Intent::Pin(pin) => self.pin_path(&call.callerid, pin.as_ref()),
+        }
+    }
+
+    // A. The caller ID belongs to a device.
+
+    fn device_path(&mut self, device: Device, intent: &Intent) -> Result<Reply, CcError> {
+        if device.is_provider() {
+            return Err(CcError::CallerIdBelongsToProvider);
+        }
+        let mut user = self
+            .ledger
+            .lock_user(crate::ids::UserId(device.user_id))?
+            .filter(|user| user.owner_id == self.caller.owner)
+            .ok_or(CcError::DeviceNotOwned)?;
+        let tax = self.tax(user.tax_id)?;
+        match intent {
+            Intent::TopUp { amount, .. } => self.top_up_user(&mut user, amount, &tax)?,
+            Intent::Pin(pin) => self.pin_to_user(&mut user, pin.as_ref())?,
+        }
+        Ok(Reply::Device(DeviceReply {
+            device_id: device.id,
+            user_id: user.id,
+            new_balance_with_vat: tax.add(&user.balance.to_figure()),
+            new_balance: user.balance,
+        }))
+    }
+
+    /// Without PIN: the user gains `amount` with the user's tax removed, no conversion.
+    fn top_up_user(&mut self, user: &mut User, amount: &Money, tax: &Tax) -> Result<(), CcError> {
+        if amount.is_zero() {
+            return Ok(());
+        }
+        let system = self.system_currency()?;
+        let pricing = Pricing {
+            tax: tax.clone(),
+            currency: system.clone(),
+            system,
+        };
+        let priced = pricing.price(amount);
+        user.balance = &user.balance + &priced.net;
+        self.ledger.update_user_balance(user.id, &user.balance)?;
+        self.record_top_up(Holder::User(user.id), &priced, "cc_by_cli: user top-up")
+    }
+
+    /// With PIN: the caller's card with that PIN gives its whole balance to the user.
+    fn pin_to_user(&mut self, user: &mut User, pin: Option<&Pin>) -> Result<(), CcError> {
+        let mut card = self.owned_card_by_pin(pin)?;
+        if !card.balance.is_positive() {
+            return Err(CcError::PinBalanceZero);
+        }
+        let moved = std::mem::replace(&mut card.balance, Money::zero());
+        card.sold = false;
+        user.balance = &user.balance + &moved;
+        self.ledger.update_card(&card)?;
+        self.ledger.update_user_balance(user.id, &user.balance)?;
+        self.record_transfer(Holder::Card(card.id), Holder::User(user.id), &moved)
+    }
+
+    // B. No device, no PIN.
+
+    fn card_path(
+        &mut self,
+        callerid: &CallerId,
+        amount: &Money,
+        choice: GroupChoice,
+    ) -> Result<Reply, CcError> {
+        let Some(card) = self.ledger.lock_card_by_cli(callerid)? else {
+            if choice == GroupChoice::Absent && amount.is_zero() {
+                return Err(CcError::CardNotFound);
+            }
+            let group = self.owned_group(choice)?;
+            return self.sell_new_card(&group, callerid, amount);
+        };
+        let group = self.owned_group_of(&card)?;
+        match choice {
+            GroupChoice::Absent => self.top_up_card(card, &group, amount),
+            GroupChoice::Id(id) if id == group.id => self.top_up_card(card, &group, amount),
+            GroupChoice::Invalid | GroupChoice::Id(_) => {
+                let new_group = self.owned_group(choice)?;
+                self.move_card(card, &new_group, amount)
+            }
+        }
+    }
+
+    /// A new card in `group` for `callerid`, with the priced `amount` as its balance.
+    fn sell_new_card(
+        &mut self,
+        group: &CardGroup,
+        callerid: &CallerId,
+        amount: &Money,
+    ) -> Result<Reply, CcError> {
+        let priced = self.price_for_group(group, amount)?;
+        let balance = priced
+            .as_ref()
+            .map_or_else(Money::zero, |priced| priced.net.clone());
+        let card = self.create_card(group, callerid, balance)?;
+        if let Some(priced) = &priced {
+            self.record_top_up(Holder::Card(card.id), priced, "cc_by_cli: new card")?;
+        }
+        self.card_reply(card, group.tax_id)
+    }
+
+    /// Adds the priced `amount` to the card (zero is a look-up) and marks it sold and active.
+    fn top_up_card(
+        &mut self,
+        mut card: Card,
+        group: &CardGroup,
+        amount: &Money,
+    ) -> Result<Reply, CcError> {
+        let priced = self.price_for_group(group, amount)?;
+        let unchanged = priced.is_none() && card.sold && card.active;
+        if !unchanged {
+            if let Some(priced) = &priced {
+                card.balance = &card.balance + &priced.net;
+            }
+            card.sold = true;
+            card.active = true;
+            self.ledger.update_card(&card)?;
+        }
+        if let Some(priced) = &priced {
+            self.record_top_up(Holder::Card(card.id), priced, "cc_by_cli: card top-up")?;
+        }
+        self.card_reply(card, group.tax_id)
+    }
+
+    /// Moves the customer to `new_group`: a new card there holds the caller ID and the old
+    /// balance as it is plus the priced `amount`; the old card is left empty and unsold.
+    fn move_card(
+        &mut self,
+        mut old: Card,
+        new_group: &CardGroup,
+        amount: &Money,
+    ) -> Result<Reply, CcError> {
+        let priced = self.price_for_group(new_group, amount)?;
+        let carried = std::mem::replace(&mut old.balance, Money::zero());
+        let callerid = old
+            .callerid
+            .take()
+            .ok_or(CcError::Inconsistent("card found by caller ID has none"))?;
+        old.sold = false;
+        // The old card gives up the caller ID first: `cards.callerid` is unique.
+        self.ledger.update_card(&old)?;
+        let opening = priced
+            .as_ref()
+            .map_or_else(|| carried.clone(), |priced| &carried + &priced.net);
+        let card = self.create_card(new_group, &callerid, opening)?;
+        if !carried.is_zero() {
+            self.record_transfer(Holder::Card(old.id), Holder::Card(card.id), &carried)?;
+        }
+        if let Some(priced) = &priced {
+            self.record_top_up(Holder::Card(card.id), priced, "cc_by_cli: top-up on move")?;
+        }
+        self.card_reply(card, new_group.tax_id)
+    }
+
+    // C. No device, PIN given.
+
+    fn pin_path(&mut self, callerid: &CallerId, pin: Option<&Pin>) -> Result<Reply, CcError> {
+        let mut pin_card = self.owned_card_by_pin(pin)?;
+        let Some(mut holder) = self.ledger.lock_card_by_cli(callerid)? else {
+            if pin_card.sold {
+                return Err(CcError::CardAlreadySold);
+            }
+            pin_card.callerid = Some(callerid.clone());
+            pin_card.sold = true;
+            pin_card.active = true;
+            self.ledger.update_card(&pin_card)?;
+            let tax_id = self.owned_group_of(&pin_card)?.tax_id;
+            return self.card_reply(pin_card, tax_id);
+        };
+        let holder_group = self.owned_group_of(&holder)?;
+        if holder.id == pin_card.id {
+            return self.card_reply(holder, holder_group.tax_id);
+        }
+        if holder.cardgroup_id == pin_card.cardgroup_id {
+            // Same group: the card with the caller ID takes the PIN card's balance.
+            if !pin_card.balance.is_positive() {
+                return Err(CcError::PinBalanceZero);
+            }
+            let moved = std::mem::replace(&mut pin_card.balance, Money::zero());
+            pin_card.sold = false;
+            holder.balance = &holder.balance + &moved;
+            self.ledger.update_card(&pin_card)?;
+            self.ledger.update_card(&holder)?;
+            self.record_transfer(Holder::Card(pin_card.id), Holder::Card(holder.id), &moved)?;
+            self.card_reply(holder, holder_group.tax_id)
+        } else {
+            // Another group: the caller ID and its balance move to the PIN card.
+            if !holder.balance.is_positive() {
+                return Err(CcError::PinBalanceZero);
+            }
+            let moved = std::mem::replace(&mut holder.balance, Money::zero());
+            holder.callerid = None;
+            holder.sold = false;
+            pin_card.callerid = Some(callerid.clone());
+            pin_card.balance = &pin_card.balance + &moved;
+            pin_card.sold = true;
+            pin_card.active = true;
+            // The holder gives up the caller ID first: `cards.callerid` is unique.
+            self.ledger.update_card(&holder)?;
+            self.ledger.update_card(&pin_card)?;
+            self.record_transfer(Holder::Card(holder.id), Holder::Card(pin_card.id), &moved)?;
+            let tax_id = self.owned_group_of(&pin_card)?.tax_id;
+            self.card_reply(pin_card, tax_id)
+        }
+    }
+
+    // Look-ups.
+
+    /// The card with this PIN whose group the caller owns.
+    fn owned_card_by_pin(&mut self, pin: Option<&Pin>) -> Result<Card, CcError> {
+        let Some(pin) = pin else {
+            return Err(CcError::PinNotFound);
+        };
+        let Some(card) = self.ledger.lock_card_by_pin(pin)? else {
+            return Err(CcError::PinNotFound);
+        };
+        match self.ledger.card_group(card.cardgroup_id)? {
+            Some(group) if group.owner_id == self.caller.owner => Ok(card),
+            _ => Err(CcError::PinNotFound),
+        }
+    }
+
+    /// The group of a card found by caller ID, which the caller must own.
+    fn owned_group_of(&mut self, card: &Card) -> Result<CardGroup, CcError> {
+        self.ledger
+            .card_group(card.cardgroup_id)?
+            .filter(|group| group.owner_id == self.caller.owner)
+            .ok_or(CcError::CardNotOwned)
+    }
+
+    /// The group named by `cardgroup_id`, which must exist and be the caller's.
+    fn owned_group(&mut self, choice: GroupChoice) -> Result<CardGroup, CcError> {
+        let GroupChoice::Id(id) = choice else {
+            return Err(CcError::InvalidCardGroup);
+        };
+        self.ledger
+            .card_group(id)?
+            .filter(|group| group.owner_id == self.caller.owner)
+            .ok_or(CcError::InvalidCardGroup)
+    }
+
+    fn tax(&mut self, id: Option<TaxId>) -> Result<Tax, CcError> {
+        let Some(id) = id else {
+            return Ok(Tax::none());
+        };
+        Ok(self.ledger.tax(id)?.unwrap_or_else(Tax::none))
+    }
+
+    fn system_currency(&mut self) -> Result<Currency, CcError> {
+        self.ledger
+            .system_currency()?
+            .filter(Currency::is_usable)
+            .ok_or(CcError::Inconsistent(
+                "no usable system currency (currencies.id = 1)",
+            ))
+    }
+
+    /// Prices a top-up in `group`: its currency (blank or unknown: the system currency), its
+    /// tax. `None` for a zero amount, which changes nothing.
+    fn price_for_group(
+        &mut self,
+        group: &CardGroup,
+        amount: &Money,
+    ) -> Result<Option<PricedTopUp>, CcError> {
+        if amount.is_zero() {
+            return Ok(None);
+        }
+        let system = self.system_currency()?;
+        let named = group.currency.trim();
+        let currency = match named {
+            "" => None,
+            name if name == system.name => None,
+            name => self.ledger.currency(name)?,
+        };
+        let currency = match currency {
+            Some(currency) if !currency.is_usable() => {
+                return Err(CcError::Inconsistent(
+                    "currency exchange rate is not positive",
+                ))
+            }
+            Some(currency) => currency,
+            None => system.clone(),
+        };
+        let tax = self.tax(group.tax_id)?;
+        Ok(Some(
+            Pricing {
+                tax,
+                currency,
+                system,
+            }
+            .price(amount),
+        ))
+    }
+
+    // Writes.
+
+    /// Inserts a sold, active card with fresh codes, retrying on a taken number or PIN.
+    fn create_card(
+        &mut self,
+        group: &CardGroup,
+        callerid: &CallerId,
+        balance: Money,
+    ) -> Result<Card, CcError> {
+        let number_length = code_length(group.number_length, DEFAULT_NUMBER_LENGTH);
+        let pin_length = code_length(group.pin_length, DEFAULT_PIN_LENGTH);
+        for _ in 0..CODE_ATTEMPTS {
+            let pin = Pin::parse(&self.codes.digits(pin_length)).ok_or(CcError::Inconsistent(
+                "the code generator gave an empty PIN",
+            ))?;
+            let card = NewCard {
+                cardgroup_id: group.id,
+                owner_id: group.owner_id,
+                number: CardNumber(self.codes.digits(number_length)),
+                pin,
+                balance: balance.clone(),
+                callerid: callerid.clone(),
+            };
+            match self.ledger.insert_card(&card) {
+                Ok(card) => return Ok(card),
+                Err(StoreError::Duplicate) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(CcError::CodesExhausted)
+    }
+
+    fn record_top_up(
+        &mut self,
+        holder: Holder,
+        priced: &PricedTopUp,
+        description: &str,
+    ) -> Result<(), CcError> {
+        self.ledger.record_payment(&Payment {
+            holder,
+            amount: priced.net.clone(),
+            tax: priced.tax.clone(),
+            gross: priced.gross.clone(),
+            currency: priced.currency.clone(),
+            owner_id: self.caller.owner,
+            description: description.to_owned(),
+        })?;
+        Ok(())
+    }
+
+    /// A transfer: the debit of `from` and the credit of `to`, in the system currency.
+    fn record_transfer(&mut self, from: Holder, to: Holder, moved: &Money) -> Result<(), CcError> {
+        let currency = self.system_currency()?.name;
+        for (holder, amount) in [(from, -moved), (to, moved.clone())] {
+            self.ledger.record_payment(&Payment {
+                holder,
+                amount,
+                tax: Money::zero(),
+                gross: moved.clone(),
+                currency: currency.clone(),
+                owner_id: self.caller.owner,
+                description: "cc_by_cli: balance transfer".to_owned(),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn card_reply(&mut self, card: Card, tax_id: Option<TaxId>) -> Result<Reply, CcError> {
+        let tax = self.tax(tax_id)?;
+        Ok(Reply::Card(CardReply {
+            balance_with_vat: tax.add(&card.balance.to_figure()),
+            card,
+        }))
+    }
+}
+
+/// A card group's code length; 0 (unset) means MOR's default, and no code is wider than its
+/// column.
+fn code_length(configured: usize, default: usize) -> usize {
+    match configured {
+        0 => default,
+        length => length.min(MAX_CODE_LENGTH),
+    }
+}

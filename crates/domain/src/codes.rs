@@ -1,0 +1,97 @@
+//! The strings that identify a card or a phone: caller IDs, PINs and card numbers.
+
+use std::fmt;
+
+/// The widest caller ID, PIN or card number a column holds (`VARCHAR(255)`).
+pub const MAX_CODE_LENGTH: usize = 255;
+
+/// A caller ID (CLI): the phone number a customer calls from. Matched exactly, as sent.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct CallerId(String);
+
+/// The caller ID is blank, or longer than any stored caller ID can be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("callerid must be specified")]
+pub struct CallerIdRequired;
+
+impl CallerId {
+    /// A caller ID as sent; blank (empty or only white space) or wider than
+    /// [`MAX_CODE_LENGTH`] characters is refused.
+    pub fn parse(raw: &str) -> Result<CallerId, CallerIdRequired> {
+        if raw.trim().is_empty() || raw.chars().count() > MAX_CODE_LENGTH {
+            return Err(CallerIdRequired);
+        }
+        Ok(CallerId(raw.to_owned()))
+    }
+
+    /// The caller ID as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for CallerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CallerId({:?})", self.0)
+    }
+}
+
+/// A calling card's PIN: a bearer secret, so its `Debug` form never shows it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Pin(String);
+
+impl Pin {
+    /// A PIN as sent or stored; `None` when empty or wider than [`MAX_CODE_LENGTH`]
+    /// characters, which no card can have.
+    pub fn parse(raw: &str) -> Option<Pin> {
+        (!raw.is_empty() && raw.chars().count() <= MAX_CODE_LENGTH).then(|| Pin(raw.to_owned()))
+    }
+
+    /// The PIN itself, for storage and for the card reply.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Pin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Pin(<redacted>)")
+    }
+}
+
+/// A calling card's number, as printed on the card.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CardNumber(pub String);
+
+impl CardNumber {
+    /// The number.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_or_overlong_caller_ids_are_refused() {
+        assert_eq!(CallerId::parse(""), Err(CallerIdRequired));
+        assert_eq!(CallerId::parse("  \t"), Err(CallerIdRequired));
+        assert_eq!(CallerId::parse(&"1".repeat(256)), Err(CallerIdRequired));
+        assert_eq!(
+            CallerId::parse(&"1".repeat(255)).unwrap().as_str().len(),
+            255
+        );
+        assert_eq!(CallerId::parse("+370 600").unwrap().as_str(), "+370 600");
+    }
+
+    #[test]
+    fn a_pin_never_shows_in_debug_output() {
+        let pin = Pin::parse("123456").unwrap();
+        assert!(!format!("{pin:?}").contains("123456"));
+        assert_eq!(pin.expose(), "123456");
+        assert_eq!(Pin::parse(""), None);
+        assert_eq!(Pin::parse(&"9".repeat(256)), None);
+    }
+}

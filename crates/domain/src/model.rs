@@ -1,0 +1,141 @@
+//! The rows the call reads and writes: cards, card groups, devices, users and payments.
+
+use crate::codes::{CallerId, CardNumber, Pin};
+use crate::ids::{CardGroupId, CardId, DeviceId, OwnerId, TaxId, UserId};
+use crate::money::Money;
+
+/// Digits of a new card's number when the card group does not say (MOR's default).
+pub const DEFAULT_NUMBER_LENGTH: usize = 10;
+/// Digits of a new card's PIN when the card group does not say (MOR's default).
+pub const DEFAULT_PIN_LENGTH: usize = 6;
+
+/// A calling card: a row of `cards`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    /// `cards.id`.
+    pub id: CardId,
+    /// `cards.cardgroup_id`.
+    pub cardgroup_id: CardGroupId,
+    /// `cards.number`.
+    pub number: CardNumber,
+    /// `cards.pin`.
+    pub pin: Pin,
+    /// `cards.balance`, net of tax, in the system currency.
+    pub balance: Money,
+    /// `cards.sold`.
+    pub sold: bool,
+    /// `cards.active`.
+    pub active: bool,
+    /// `cards.callerid`: the phone the card is bound to, if any.
+    pub callerid: Option<CallerId>,
+}
+
+/// A card to insert; the store gives it its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCard {
+    /// The card group.
+    pub cardgroup_id: CardGroupId,
+    /// The group's owner, copied to `cards.owner_id` as MOR does.
+    pub owner_id: OwnerId,
+    /// A fresh card number.
+    pub number: CardNumber,
+    /// A fresh PIN.
+    pub pin: Pin,
+    /// The opening balance.
+    pub balance: Money,
+    /// The caller ID it is sold to.
+    pub callerid: CallerId,
+}
+
+impl NewCard {
+    /// The card as stored under `id`: sold and active, as every card this call creates.
+    pub fn stored_as(self, id: CardId) -> Card {
+        Card {
+            id,
+            cardgroup_id: self.cardgroup_id,
+            number: self.number,
+            pin: self.pin,
+            balance: self.balance,
+            sold: true,
+            active: true,
+            callerid: Some(self.callerid),
+        }
+    }
+}
+
+/// A card group: a row of `cardgroups`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardGroup {
+    /// `cardgroups.id`.
+    pub id: CardGroupId,
+    /// `cardgroups.owner_id`.
+    pub owner_id: OwnerId,
+    /// `cardgroups.number_length`: digits of new card numbers.
+    pub number_length: usize,
+    /// `cardgroups.pin_length`: digits of new PINs.
+    pub pin_length: usize,
+    /// `cardgroups.tax_id`.
+    pub tax_id: Option<TaxId>,
+    /// `cardgroups.tell_balance_in_currency`: the currency its cards are priced in; blank
+    /// means the system currency.
+    pub currency: String,
+}
+
+/// A device (a phone line of a user): a row of `devices`, found through `callerids`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// `devices.id`.
+    pub id: DeviceId,
+    /// `devices.user_id`; -1 marks a provider's device.
+    pub user_id: i64,
+    /// Whether a row of `providers` names this device.
+    pub used_by_provider: bool,
+}
+
+impl Device {
+    /// A provider's device, which the call must never touch (spec §4 A).
+    pub fn is_provider(&self) -> bool {
+        self.user_id == -1 || self.used_by_provider
+    }
+}
+
+/// A user whose balance the device path changes: a row of `users`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// `users.id`.
+    pub id: UserId,
+    /// `users.owner_id`.
+    pub owner_id: OwnerId,
+    /// `users.balance`, net of tax, in the system currency.
+    pub balance: Money,
+    /// `users.tax_id`.
+    pub tax_id: Option<TaxId>,
+}
+
+/// Whose balance a payment changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    /// A card: `paymenttype` `Card`, `card` = 1, `user_id` = the card's id.
+    Card(CardId),
+    /// A user: `paymenttype` `card_refill`, `card` = 0, `user_id` = the user's id.
+    User(UserId),
+}
+
+/// A row of `payments`: one balance change (spec §4.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// The card or user whose balance changed.
+    pub holder: Holder,
+    /// The signed change of the balance, in the system currency.
+    pub amount: Money,
+    /// The tax removed from what the client paid, in the system currency.
+    pub tax: Money,
+    /// What the client paid (for a transfer: the amount moved), in `currency`.
+    pub gross: Money,
+    /// The currency of `gross`.
+    pub currency: String,
+    /// The owner of the card or user.
+    pub owner_id: OwnerId,
+    /// Why the balance changed, for the operator.
+    pub description: String,
+}
