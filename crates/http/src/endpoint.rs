@@ -1,0 +1,227 @@
+//! The `cc_by_cli` endpoint: routes, methods, the filters, the call and the reply headers.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method as HttpMethod, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use morcc_domain::{
+    authenticate, cc_by_cli, settings, AuditLog, CodeGenerator, Directory, FilterError, Method,
+    Origin, Store,
+};
+
+use crate::params::{BodyKind, Params};
+use crate::{reply, texts};
+
+/// The paths of the call: its MOR 11 and MOR X4 names, at the root and under `/billing`.
+pub const ROUTES: [&str; 4] = [
+    "/api/cc_by_cli",
+    "/api/card_by_cli_update",
+    "/billing/api/cc_by_cli",
+    "/billing/api/card_by_cli_update",
+];
+
+/// Whether the database answers, for `/healthz`.
+pub trait HealthCheck: Send + Sync {
+    /// True when a trivial query succeeds.
+    fn is_healthy(&self) -> bool;
+}
+
+/// The ports the endpoint drives.
+#[derive(Clone)]
+pub struct Services {
+    /// Transactions that move money.
+    pub store: Arc<dyn Store>,
+    /// Users and settings.
+    pub directory: Arc<dyn Directory>,
+    /// Where failed logins and hashes are recorded.
+    pub audit: Arc<dyn AuditLog>,
+    /// New card numbers and PINs.
+    pub codes: Arc<dyn CodeGenerator>,
+    /// The database's health.
+    pub health: Arc<dyn HealthCheck>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+/// Limits of the endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// The largest request body accepted; larger ones answer 413.
+    pub body_limit: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            body_limit: 64 * 1024,
+        }
+    }
+}
+
+/// Registers the routes and `/healthz` on an actix-web app.
+pub fn configure(services: Services, limits: HttpLimits) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        config
+            .app_data(web::Data::new(services))
+            .app_data(web::PayloadConfig::new(limits.body_limit));
+        for route in ROUTES {
+            config.route(route, web::route().to(cc_by_cli_endpoint));
+        }
+        config.route("/healthz", web::get().to(healthz));
+    }
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// What the blocking part of a request produced.
+struct Answer {
+    xml: String,
+    outcome: &'static str,
+    xml_extension: bool,
+}
+
+async fn cc_by_cli_endpoint(
+    request: HttpRequest,
+    body: web::Bytes,
+    services: web::Data<Services>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let request_id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed);
+    let method = match *request.method() {
+        HttpMethod::GET => Method::Get,
+        HttpMethod::POST => Method::Post,
+        _ => {
+            return HttpResponse::MethodNotAllowed()
+                .insert_header((header::ALLOW, "GET, POST"))
+                .finish()
+        }
+    };
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    let params = Params::collect(
+        request.query_string(),
+        BodyKind::from_content_type(content_type),
+        &body,
+    );
+    let inline = params.is_test();
+    let origin = Origin {
+        remote_address: request
+            .peer_addr()
+            .map(|address| address.ip().to_string())
+            .unwrap_or_default(),
+        // The path only: the query string carries the password and the hash.
+        target: request.path().to_owned(),
+    };
+    let answer = web::block(move || serve(&services, &params, method, &origin))
+        .await
+        .unwrap_or_else(|_| Answer {
+            xml: reply::action_error(texts::TRANSACTION_FAILED),
+            outcome: texts::TRANSACTION_FAILED,
+            xml_extension: false,
+        });
+    tracing::info!(
+        request_id,
+        route = request.path(),
+        method = %request.method(),
+        outcome = answer.outcome,
+        duration_us = started.elapsed().as_micros() as u64,
+        "cc_by_cli"
+    );
+    respond(answer, inline)
+}
+
+/// The filters, then the call; everything that touches storage, run on a blocking thread.
+fn serve(services: &Services, params: &Params, method: Method, origin: &Origin) -> Answer {
+    let directory = services.directory.as_ref();
+    let xml_extension =
+        settings::is_enabled(directory, settings::XML_API_EXTENSION, settings::SYSTEM)
+            .unwrap_or(false);
+    let caller = match authenticate(
+        directory,
+        services.audit.as_ref(),
+        &params.credentials(method),
+        origin,
+    ) {
+        Ok(caller) => caller,
+        // A storage failure is not a verdict on the request: answer as the call would.
+        Err(error @ FilterError::Storage(_)) => {
+            return action_failure(texts::filter_error(&error), xml_extension)
+        }
+        Err(error) => {
+            let text = texts::filter_error(&error);
+            return Answer {
+                xml: reply::filter_error(text),
+                outcome: text,
+                xml_extension,
+            };
+        }
+    };
+    match cc_by_cli(
+        services.store.as_ref(),
+        services.codes.as_ref(),
+        &caller,
+        &params.card_request(),
+    ) {
+        Ok(success) => match settings::nice_number_digits(directory) {
+            Ok(digits) => Answer {
+                xml: reply::success(&success, digits),
+                outcome: "ok",
+                xml_extension,
+            },
+            Err(_) => action_failure(texts::TRANSACTION_FAILED, xml_extension),
+        },
+        Err(error) => action_failure(texts::action_error(&error), xml_extension),
+    }
+}
+
+fn action_failure(text: &'static str, xml_extension: bool) -> Answer {
+    Answer {
+        xml: reply::action_error(text),
+        outcome: text,
+        xml_extension,
+    }
+}
+
+/// HTTP 200 with MOR's content type and, unless `test=1`, its attachment header.
+fn respond(answer: Answer, inline: bool) -> HttpResponse {
+    let (content_type, attachment) = if answer.xml_extension {
+        (
+            "text/xml; charset=utf-8",
+            "attachment; filename=\"mor_api_response.xml\"",
+        )
+    } else {
+        (
+            "text/html; charset=utf-8",
+            "attachment; filename=\"mor_api_response.html\"",
+        )
+    };
+    let mut response = HttpResponse::build(StatusCode::OK);
+    response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)));
+    if !inline {
+        response.insert_header((
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static(attachment),
+        ));
+    }
+    response.body(answer.xml)
+}
+
+async fn healthz(services: web::Data<Services>) -> HttpResponse {
+    let healthy = web::block(move || services.health.is_healthy())
+        .await
+        .unwrap_or(false);
+    if healthy {
+        HttpResponse::Ok().body("ok\n")
+    } else {
+        HttpResponse::ServiceUnavailable().body("database unavailable\n")
+    }
+}
