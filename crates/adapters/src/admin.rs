@@ -1,0 +1,524 @@
+//! Operator operations: what the `morcc` binary's subcommands and the tests use to set up and
+//! inspect a database. Each write is one transaction; all money is exact.
+
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use morcc_domain::cc_by_cli::CODE_ATTEMPTS;
+use morcc_domain::hash::sha1_hex;
+use morcc_domain::model::{DEFAULT_NUMBER_LENGTH, DEFAULT_PIN_LENGTH};
+use morcc_domain::{
+    BigDecimal, CallerId, Card, CardGroupId, CardId, CardNumber, CodeGenerator, DeviceId, Holder,
+    Money, OwnerId, Pin, StoreError, TaxId, UserId, UserType,
+};
+
+use crate::connection::{AnyConnection, Database};
+use crate::error::{store_error, AdapterError};
+use crate::ledger::{insert_card_row, last_insert_id, CardValues};
+use crate::money_sql;
+use crate::rows::{self, CardRow};
+use crate::schema::actions;
+use crate::schema::{
+    callerids, cardgroups, cards, conflines, currencies, devices, payments, providers, taxes, users,
+};
+use crate::SecureCodes;
+
+/// A card group to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardGroupSpec {
+    /// `cardgroups.name`.
+    pub name: String,
+    /// Whose group it is: 0 for the admin, else a reseller's id.
+    pub owner_id: OwnerId,
+    /// Digits of new card numbers.
+    pub number_length: usize,
+    /// Digits of new PINs.
+    pub pin_length: usize,
+    /// The tax included in its prices.
+    pub tax_id: Option<TaxId>,
+    /// The currency its prices are in (`tell_balance_in_currency`); blank for the system one.
+    pub currency: String,
+}
+
+impl Default for CardGroupSpec {
+    /// An admin's group with MOR's default code lengths, no tax, in the system currency.
+    fn default() -> Self {
+        CardGroupSpec {
+            name: String::new(),
+            owner_id: OwnerId(0),
+            number_length: DEFAULT_NUMBER_LENGTH,
+            pin_length: DEFAULT_PIN_LENGTH,
+            tax_id: None,
+            currency: String::new(),
+        }
+    }
+}
+
+/// A card to create. Codes left out are drawn from [`SecureCodes`] with the group's lengths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardSpec {
+    /// Its card group, whose owner becomes the card's owner.
+    pub cardgroup_id: CardGroupId,
+    /// The opening balance (net, system currency); no payment is written for it.
+    pub balance: Money,
+    /// A chosen PIN.
+    pub pin: Option<Pin>,
+    /// A chosen card number.
+    pub number: Option<CardNumber>,
+    /// The caller ID it is bound to.
+    pub callerid: Option<CallerId>,
+    /// Whether it is already sold.
+    pub sold: bool,
+}
+
+/// A row of `taxes`: four percentages, which of them count (MOR's tax1 always does), and
+/// whether they compound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxSpec {
+    /// `tax1_value` to `tax4_value`, in percent.
+    pub values: [BigDecimal; 4],
+    /// `tax1_enabled` to `tax4_enabled`.
+    pub enabled: [bool; 4],
+    /// `compound_tax`.
+    pub compound: bool,
+}
+
+/// A row of `payments`, as an operator reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRow {
+    /// `payments.id`.
+    pub id: i64,
+    /// `Card` or `card_refill`.
+    pub paymenttype: String,
+    /// The signed balance change, in the system currency.
+    pub amount: Money,
+    /// The currency of `gross`.
+    pub currency: String,
+    /// What the client paid.
+    pub gross: Money,
+    /// The tax removed.
+    pub tax: Money,
+    /// `payments.completed`.
+    pub completed: bool,
+    /// `payments.owner_id`.
+    pub owner_id: OwnerId,
+    /// `payments.description`.
+    pub description: String,
+}
+
+/// Adds a user; the password is stored as MOR does, lowercase SHA1 hex.
+pub fn create_user(
+    db: &Database,
+    username: &str,
+    password: &str,
+    usertype: &UserType,
+    owner_id: OwnerId,
+    balance: &Money,
+) -> Result<UserId, AdapterError> {
+    let password_sha1 = sha1_hex(password);
+    db.in_transaction(|conn| {
+        diesel::insert_into(users::table)
+            .values((
+                users::username.eq(username),
+                users::password.eq(&password_sha1),
+                users::usertype.eq(usertype.as_str()),
+                users::owner_id.eq(owner_id.0),
+                users::balance.eq(money_sql::to_sql(balance)),
+            ))
+            .execute(conn)
+            .map_err(store_error)?;
+        Ok(UserId(last_insert_id(conn)?))
+    })
+}
+
+/// Adds a card group.
+pub fn create_card_group(db: &Database, spec: &CardGroupSpec) -> Result<CardGroupId, AdapterError> {
+    let number_length = code_length_column(spec.number_length)?;
+    let pin_length = code_length_column(spec.pin_length)?;
+    db.in_transaction(|conn| {
+        diesel::insert_into(cardgroups::table)
+            .values((
+                cardgroups::name.eq(&spec.name),
+                cardgroups::owner_id.eq(spec.owner_id.0),
+                cardgroups::number_length.eq(number_length),
+                cardgroups::pin_length.eq(pin_length),
+                cardgroups::tax_id.eq(spec.tax_id.map(|id| id.0)),
+                cardgroups::tell_balance_in_currency.eq(&spec.currency),
+            ))
+            .execute(conn)
+            .map_err(store_error)?;
+        Ok(CardGroupId(last_insert_id(conn)?))
+    })
+}
+
+fn code_length_column(length: usize) -> Result<i32, AdapterError> {
+    i32::try_from(length)
+        .map_err(|_| AdapterError::Store(StoreError::Failure(format!("code length {length}"))))
+}
+
+/// Adds a card to a group. A chosen PIN, number or caller ID that is taken fails with
+/// [`StoreError::Duplicate`]; drawn codes are drawn again on a collision.
+pub fn create_card(db: &Database, spec: &CardSpec) -> Result<CardId, AdapterError> {
+    db.in_transaction(|conn| {
+        let (owner_id, number_length, pin_length) = cardgroups::table
+            .find(spec.cardgroup_id.0)
+            .select((
+                cardgroups::owner_id,
+                cardgroups::number_length,
+                cardgroups::pin_length,
+            ))
+            .first::<(i64, i32, i32)>(conn)
+            .optional()
+            .map_err(store_error)?
+            .ok_or_else(|| AdapterError::NotFound(format!("card group {}", spec.cardgroup_id)))?;
+        let drawn = |chosen: Option<&str>, length: i32, default: usize| {
+            chosen.map_or_else(
+                || SecureCodes.digits(usize::try_from(length).unwrap_or(default).max(1)),
+                str::to_owned,
+            )
+        };
+        let attempts = if spec.pin.is_some() && spec.number.is_some() {
+            1
+        } else {
+            CODE_ATTEMPTS
+        };
+        for _ in 0..attempts {
+            let number = drawn(
+                spec.number.as_ref().map(CardNumber::as_str),
+                number_length,
+                DEFAULT_NUMBER_LENGTH,
+            );
+            let pin = drawn(
+                spec.pin.as_ref().map(Pin::expose),
+                pin_length,
+                DEFAULT_PIN_LENGTH,
+            );
+            let inserted = insert_card_row(
+                conn,
+                &CardValues {
+                    cardgroup_id: spec.cardgroup_id,
+                    owner_id,
+                    number: &number,
+                    pin: &pin,
+                    balance: &spec.balance,
+                    sold: spec.sold,
+                    callerid: spec.callerid.as_ref().map(CallerId::as_str),
+                },
+            );
+            match inserted {
+                Err(StoreError::Duplicate) => continue,
+                other => return Ok(other?),
+            }
+        }
+        Err(StoreError::Duplicate.into())
+    })
+}
+
+/// Sets a `conflines` setting of `owner`, adding the row when there is none.
+pub fn set_setting(
+    db: &Database,
+    name: &str,
+    value: &str,
+    owner: OwnerId,
+) -> Result<(), AdapterError> {
+    db.in_transaction(|conn| {
+        // The enum connection has no portable upsert: update, and insert if nothing was there.
+        let updated = diesel::update(
+            conflines::table
+                .filter(conflines::name.eq(name))
+                .filter(conflines::owner_id.eq(owner.0)),
+        )
+        .set(conflines::value.eq(value))
+        .execute(conn)
+        .map_err(store_error)?;
+        if updated == 0 && !setting_exists(conn, name, owner)? {
+            diesel::insert_into(conflines::table)
+                .values((
+                    conflines::name.eq(name),
+                    conflines::value.eq(value),
+                    conflines::owner_id.eq(owner.0),
+                ))
+                .execute(conn)
+                .map_err(store_error)?;
+        }
+        Ok(())
+    })
+}
+
+/// MySQL counts only rows an UPDATE changed, so 0 also means "already had this value".
+fn setting_exists(
+    conn: &mut AnyConnection,
+    name: &str,
+    owner: OwnerId,
+) -> Result<bool, StoreError> {
+    conflines::table
+        .filter(conflines::name.eq(name))
+        .filter(conflines::owner_id.eq(owner.0))
+        .select(conflines::id)
+        .first::<i64>(conn)
+        .optional()
+        .map(|row| row.is_some())
+        .map_err(store_error)
+}
+
+/// Sets the exchange rate of currency `name` (relative to the system currency), adding an
+/// active currency of that name when there is none.
+pub fn set_exchange_rate(db: &Database, name: &str, rate: &BigDecimal) -> Result<(), AdapterError> {
+    let rate = money_sql::decimal_to_sql(rate);
+    db.in_transaction(|conn| {
+        let existing = currencies::table
+            .filter(currencies::name.eq(name))
+            .select(currencies::id)
+            .first::<i64>(conn)
+            .optional()
+            .map_err(store_error)?;
+        match existing {
+            Some(id) => diesel::update(currencies::table.find(id))
+                .set(currencies::exchange_rate.eq(&rate))
+                .execute(conn),
+            None => diesel::insert_into(currencies::table)
+                .values((
+                    currencies::name.eq(name),
+                    currencies::full_name.eq(name),
+                    currencies::exchange_rate.eq(&rate),
+                    currencies::active.eq(1),
+                ))
+                .execute(conn),
+        }
+        .map_err(store_error)?;
+        Ok(())
+    })
+}
+
+/// Adds a row of `taxes`.
+pub fn create_tax(db: &Database, spec: &TaxSpec) -> Result<TaxId, AdapterError> {
+    let [v1, v2, v3, v4] = spec.values.each_ref().map(money_sql::decimal_to_sql);
+    let [e1, e2, e3, e4] = spec.enabled.map(i32::from);
+    db.in_transaction(|conn| {
+        diesel::insert_into(taxes::table)
+            .values((
+                taxes::tax1_enabled.eq(e1),
+                taxes::tax2_enabled.eq(e2),
+                taxes::tax3_enabled.eq(e3),
+                taxes::tax4_enabled.eq(e4),
+                taxes::tax1_value.eq(&v1),
+                taxes::tax2_value.eq(&v2),
+                taxes::tax3_value.eq(&v3),
+                taxes::tax4_value.eq(&v4),
+                taxes::compound_tax.eq(i32::from(spec.compound)),
+            ))
+            .execute(conn)
+            .map_err(store_error)?;
+        Ok(TaxId(last_insert_id(conn)?))
+    })
+}
+
+/// Sets (or with `None` removes) the tax of a card group.
+pub fn set_card_group_tax(
+    db: &Database,
+    group: CardGroupId,
+    tax: Option<TaxId>,
+) -> Result<(), AdapterError> {
+    db.in_transaction(|conn| {
+        let updated = diesel::update(cardgroups::table.find(group.0))
+            .set(cardgroups::tax_id.eq(tax.map(|id| id.0)))
+            .execute(conn)
+            .map_err(store_error)?;
+        found(
+            updated > 0 || exists(conn, cardgroups::table.find(group.0).select(cardgroups::id))?,
+            || format!("card group {group}"),
+        )
+    })
+}
+
+/// Sets (or with `None` removes) the tax of a user.
+pub fn set_user_tax(db: &Database, user: UserId, tax: Option<TaxId>) -> Result<(), AdapterError> {
+    db.in_transaction(|conn| {
+        let updated = diesel::update(users::table.find(user.0))
+            .set(users::tax_id.eq(tax.map(|id| id.0)))
+            .execute(conn)
+            .map_err(store_error)?;
+        found(
+            updated > 0 || exists(conn, users::table.find(user.0).select(users::id))?,
+            || format!("user {user}"),
+        )
+    })
+}
+
+/// Adds a device of `user_id` (-1 for a provider's device) with one caller ID.
+pub fn create_device(
+    db: &Database,
+    name: &str,
+    user_id: i64,
+    cli: &CallerId,
+) -> Result<DeviceId, AdapterError> {
+    db.in_transaction(|conn| {
+        diesel::insert_into(devices::table)
+            .values((devices::name.eq(name), devices::user_id.eq(user_id)))
+            .execute(conn)
+            .map_err(store_error)?;
+        let device = last_insert_id(conn)?;
+        diesel::insert_into(callerids::table)
+            .values((
+                callerids::cli.eq(cli.as_str()),
+                callerids::device_id.eq(device),
+            ))
+            .execute(conn)
+            .map_err(store_error)?;
+        Ok(DeviceId(device))
+    })
+}
+
+/// Adds a provider that uses `device`, which makes the device's caller IDs untouchable.
+pub fn create_provider(db: &Database, name: &str, device: DeviceId) -> Result<(), AdapterError> {
+    db.in_transaction(|conn| {
+        diesel::insert_into(providers::table)
+            .values((providers::name.eq(name), providers::device_id.eq(device.0)))
+            .execute(conn)
+            .map_err(store_error)?;
+        Ok(())
+    })
+}
+
+/// Whether the database has no users at all: a new installation, ready for demo data.
+pub fn is_fresh(db: &Database) -> Result<bool, AdapterError> {
+    let mut conn = db.connection()?;
+    Ok(!exists(&mut conn, users::table.select(users::id))?)
+}
+
+/// A card by id.
+pub fn card(db: &Database, id: CardId) -> Result<Option<Card>, AdapterError> {
+    let mut conn = db.connection()?;
+    let row = cards::table
+        .find(id.0)
+        .select(rows::CARD_COLUMNS)
+        .first::<CardRow>(&mut *conn)
+        .optional()
+        .map_err(store_error)?;
+    Ok(row.map(rows::card).transpose()?)
+}
+
+/// The card bound to a caller ID.
+pub fn card_by_callerid(db: &Database, cli: &CallerId) -> Result<Option<Card>, AdapterError> {
+    let mut conn = db.connection()?;
+    let row = cards::table
+        .filter(cards::callerid.eq(cli.as_str()))
+        .select(rows::CARD_COLUMNS)
+        .first::<CardRow>(&mut *conn)
+        .optional()
+        .map_err(store_error)?;
+    Ok(row.map(rows::card).transpose()?)
+}
+
+/// The cards of a group, by id.
+pub fn cards_in_group(db: &Database, group: CardGroupId) -> Result<Vec<Card>, AdapterError> {
+    let mut conn = db.connection()?;
+    let rows = cards::table
+        .filter(cards::cardgroup_id.eq(group.0))
+        .order(cards::id)
+        .select(rows::CARD_COLUMNS)
+        .load::<CardRow>(&mut *conn)
+        .map_err(store_error)?;
+    Ok(rows.into_iter().map(rows::card).collect::<Result<_, _>>()?)
+}
+
+/// A user's balance.
+pub fn user_balance(db: &Database, id: UserId) -> Result<Option<Money>, AdapterError> {
+    let mut conn = db.connection()?;
+    let balance = users::table
+        .find(id.0)
+        .select(users::balance)
+        .first::<String>(&mut *conn)
+        .optional()
+        .map_err(store_error)?;
+    Ok(balance.as_deref().map(money_sql::money).transpose()?)
+}
+
+/// The payments of a card or user, oldest first.
+pub fn payments_for(db: &Database, holder: Holder) -> Result<Vec<PaymentRow>, AdapterError> {
+    let (_, card, user_id) = rows::payment_holder(holder);
+    let mut conn = db.connection()?;
+    let rows = payments::table
+        .filter(payments::card.eq(card))
+        .filter(payments::user_id.eq(user_id))
+        .order(payments::id)
+        .select((
+            payments::id,
+            payments::paymenttype,
+            payments::amount,
+            payments::currency,
+            payments::gross,
+            payments::tax,
+            payments::completed,
+            payments::owner_id,
+            payments::description,
+        ))
+        .load::<(
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i32,
+            i64,
+            Option<String>,
+        )>(&mut *conn)
+        .map_err(store_error)?;
+    let payments = rows
+        .into_iter()
+        .map(
+            |(id, paymenttype, amount, currency, gross, tax, completed, owner_id, description)| {
+                Ok::<_, StoreError>(PaymentRow {
+                    id,
+                    paymenttype,
+                    amount: money_sql::money(&amount)?,
+                    currency,
+                    gross: money_sql::money(&gross)?,
+                    tax: money_sql::money(&tax)?,
+                    completed: completed != 0,
+                    owner_id: OwnerId(owner_id),
+                    description: description.unwrap_or_default(),
+                })
+            },
+        )
+        .collect::<Result<_, _>>()?;
+    Ok(payments)
+}
+
+/// The sum of the payments of a card or user, added exactly in Rust (never in SQL, where
+/// SQLite would add doubles).
+pub fn payments_sum_for(db: &Database, holder: Holder) -> Result<Money, AdapterError> {
+    Ok(payments_for(db, holder)?
+        .iter()
+        .fold(Money::zero(), |sum, payment| &sum + &payment.amount))
+}
+
+/// How many rows `actions` holds (failed logins and hashes among them).
+pub fn actions_count(db: &Database) -> Result<i64, AdapterError> {
+    let mut conn = db.connection()?;
+    Ok(actions::table
+        .select(count_star())
+        .first::<i64>(&mut *conn)
+        .map_err(store_error)?)
+}
+
+/// Whether `query` finds a row.
+fn exists<Q>(conn: &mut AnyConnection, query: Q) -> Result<bool, StoreError>
+where
+    Q: RunQueryDsl<AnyConnection> + diesel::query_dsl::methods::LimitDsl,
+    diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'static, AnyConnection, i64>,
+{
+    query
+        .first::<i64>(conn)
+        .optional()
+        .map(|row| row.is_some())
+        .map_err(store_error)
+}
+
+fn found(found: bool, what: impl FnOnce() -> String) -> Result<(), AdapterError> {
+    if found {
+        Ok(())
+    } else {
+        Err(AdapterError::NotFound(what()))
+    }
+}

@@ -1,0 +1,91 @@
+//! The read-only look-ups of the filters ([`Directory`]) and the record of failed attempts
+//! ([`AuditLog`]), each on its own pooled connection, outside any transaction.
+
+use diesel::dsl::now;
+use diesel::prelude::*;
+use morcc_domain::{
+    Account, AuditLog, Directory, FailedAttempt, OwnerId, StoreError, UserId, UserType,
+};
+
+use crate::connection::Database;
+use crate::error::store_error;
+use crate::schema::{actions, conflines, users};
+
+/// `actions.user_id` of a failure no known user caused, as MOR writes it.
+const NO_USER: i64 = -1;
+
+impl Directory for Database {
+    fn account_by_username(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        let mut conn = self.connection()?;
+        let row = users::table
+            .filter(users::username.eq(username))
+            .select((
+                users::id,
+                users::username,
+                users::usertype,
+                users::owner_id,
+                users::password,
+                users::blocked,
+            ))
+            .first::<(i64, String, String, i64, String, i32)>(&mut *conn)
+            .optional()
+            .map_err(store_error)?;
+        Ok(row.map(
+            |(id, username, usertype, owner_id, password, blocked)| Account {
+                id: UserId(id),
+                username,
+                usertype: UserType::parse(&usertype),
+                owner_id: OwnerId(owner_id),
+                password_sha1: password,
+                blocked: blocked != 0,
+            },
+        ))
+    }
+
+    fn setting(&self, name: &str, owner: OwnerId) -> Result<Option<String>, StoreError> {
+        let mut conn = self.connection()?;
+        let value = conflines::table
+            .filter(conflines::name.eq(name))
+            .filter(conflines::owner_id.eq(owner.0))
+            .select(conflines::value)
+            .first::<Option<String>>(&mut *conn)
+            .optional()
+            .map_err(store_error)?;
+        // A row whose value is NULL is as good as no row.
+        Ok(value.flatten())
+    }
+}
+
+impl AuditLog for Database {
+    fn record_failure(&self, attempt: &FailedAttempt) {
+        if let Err(error) = self.write_failure(attempt) {
+            // Best effort (see the port): the reply must not change because the log failed.
+            tracing::warn!(
+                %error,
+                reason = %attempt.reason,
+                remote_address = %attempt.remote_address,
+                "could not record a failed attempt"
+            );
+        }
+    }
+}
+
+impl Database {
+    /// Writes one MOR `actions` row: `error`, the reason, the username, the address, the target.
+    fn write_failure(&self, attempt: &FailedAttempt) -> Result<(), StoreError> {
+        let mut conn = self.connection()?;
+        diesel::insert_into(actions::table)
+            .values((
+                actions::user_id.eq(NO_USER),
+                actions::date.eq(now),
+                actions::action.eq("error"),
+                actions::data.eq(&attempt.reason),
+                actions::data2.eq(&attempt.username),
+                actions::data3.eq(&attempt.remote_address),
+                actions::data4.eq(&attempt.target),
+            ))
+            .execute(&mut *conn)
+            .map(drop)
+            .map_err(store_error)
+    }
+}

@@ -1,0 +1,149 @@
+//! How storage errors reach the domain: a lost race is a [`StoreError::Conflict`] (worth a
+//! retry), a taken unique key a [`StoreError::Duplicate`], anything else a
+//! [`StoreError::Failure`].
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use morcc_domain::StoreError;
+
+/// Why the adapters could not open, migrate or use the database outside a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AdapterError {
+    /// The database URL names no backend this build supports.
+    #[error("unsupported database URL: {0}")]
+    UnsupportedUrl(String),
+    /// A `mysql://` URL was given to a build without the `mysql` feature.
+    #[error("this build has no MySQL support: rebuild with the `mysql` feature")]
+    MysqlNotCompiled,
+    /// The connection pool could not be built (the database refused the first connection).
+    #[error("cannot open the database: {0}")]
+    Connect(String),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// A row an operation needs does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A query failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Classifies a diesel error for the domain.
+pub(crate) fn store_error(error: DieselError) -> StoreError {
+    match &error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Duplicate,
+        // MySQL/MariaDB deadlock (1213) and Galera certification failures.
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+            StoreError::Conflict(error.to_string())
+        }
+        DieselError::DatabaseError(_, info) if is_lost_race(info.message()) => {
+            StoreError::Conflict(error.to_string())
+        }
+        _ => StoreError::Failure(error.to_string()),
+    }
+}
+
+/// diesel reports these as `Unknown`, so they are told apart by the server's message:
+/// MySQL 1205 (lock wait timeout), SQLite `SQLITE_BUSY` and `SQLITE_LOCKED`.
+fn is_lost_race(message: &str) -> bool {
+    const MESSAGES: [&str; 4] = [
+        "Lock wait timeout exceeded",
+        "Deadlock found",
+        "database is locked",
+        "database table is locked",
+    ];
+    MESSAGES.iter().any(|known| message.contains(known))
+}
+
+/// Whether an error is a lost race that running the transaction again may win.
+pub(crate) trait Retryable {
+    /// True for [`StoreError::Conflict`], wherever it is wrapped.
+    fn is_conflict(&self) -> bool;
+}
+
+impl Retryable for StoreError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Conflict(_))
+    }
+}
+
+impl Retryable for morcc_domain::CcError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, morcc_domain::CcError::Storage(error) if error.is_conflict())
+    }
+}
+
+impl Retryable for AdapterError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, AdapterError::Store(error) if error.is_conflict())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Info(&'static str);
+
+    impl diesel::result::DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn database_error(kind: DatabaseErrorKind, message: &'static str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(Info(message)))
+    }
+
+    #[test]
+    fn lost_races_are_conflicts() {
+        for (kind, message) in [
+            (
+                DatabaseErrorKind::SerializationFailure,
+                "Deadlock found when trying to get lock",
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "Lock wait timeout exceeded; try restarting transaction",
+            ),
+            (DatabaseErrorKind::Unknown, "database is locked"),
+            (DatabaseErrorKind::Unknown, "database table is locked"),
+        ] {
+            let mapped = store_error(database_error(kind, message));
+            assert!(
+                matches!(mapped, StoreError::Conflict(_)),
+                "{message}: {mapped:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unique_violations_are_duplicates_and_the_rest_failures() {
+        let duplicate = database_error(DatabaseErrorKind::UniqueViolation, "UNIQUE failed");
+        assert_eq!(store_error(duplicate), StoreError::Duplicate);
+        let other = database_error(DatabaseErrorKind::Unknown, "no such table: cards");
+        assert!(matches!(store_error(other), StoreError::Failure(_)));
+        assert!(matches!(
+            store_error(DieselError::NotFound),
+            StoreError::Failure(_)
+        ));
+    }
+}

@@ -1,0 +1,298 @@
+//! The unit of work: [`Store`] on [`Database`] and the [`Ledger`] it hands to the domain.
+
+use diesel::dsl::now;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use morcc_domain::{
+    CallerId, Card, CardGroup, CardGroupId, CardId, CcError, Currency, Device, DeviceId, Ledger,
+    Money, NewCard, Payment, Pin, Reply, Store, StoreError, Tax, TaxId, User, UserId,
+};
+
+use crate::connection::{AnyConnection, Database};
+use crate::error::store_error;
+use crate::money_sql;
+use crate::rows::{self, CardGroupRow, CardRow, TaxRow, UserRow};
+use crate::schema::{callerids, cardgroups, cards, currencies, devices, payments, providers};
+use crate::schema::{taxes, users};
+
+/// MOR's system currency: `currencies.id` 1.
+const SYSTEM_CURRENCY_ID: i64 = 1;
+
+/// The first row of `$query` as `$row`, locked until the transaction ends.
+///
+/// MySQL locks it with `SELECT ... FOR UPDATE`. SQLite has no row locks, and needs none: the
+/// transaction began with `BEGIN IMMEDIATE`, so it already holds the database's write lock.
+macro_rules! first_locked {
+    ($conn:expr, $query:expr, $row:ty) => {
+        match $conn {
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(inner) => $query.for_update().first::<$row>(inner).optional(),
+            AnyConnection::Sqlite(inner) => $query.first::<$row>(inner).optional(),
+        }
+    };
+}
+
+impl Store for Database {
+    fn transact(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
+    ) -> Result<Reply, CcError> {
+        self.in_transaction(|conn| {
+            work(&mut SqlLedger {
+                conn,
+                callerid: None,
+            })
+        })
+    }
+}
+
+/// The [`Ledger`] of one transaction: every call runs on its connection, inside it.
+struct SqlLedger<'c> {
+    conn: &'c mut AnyConnection,
+    /// The caller ID the call is about, once it has looked for its device: the card that
+    /// holds it is the other card a PIN transfer locks.
+    callerid: Option<CallerId>,
+}
+
+impl Ledger for SqlLedger<'_> {
+    fn device_by_cli(&mut self, cli: &CallerId) -> Result<Option<Device>, StoreError> {
+        self.callerid = Some(cli.clone());
+        let found = callerids::table
+            .inner_join(devices::table)
+            .filter(callerids::cli.eq(cli.as_str()))
+            .order(callerids::id)
+            .select((devices::id, devices::user_id))
+            .first::<(i64, i64)>(self.conn)
+            .optional()
+            .map_err(store_error)?;
+        let Some((id, user_id)) = found else {
+            return Ok(None);
+        };
+        let used_by_provider = providers::table
+            .filter(providers::device_id.eq(id))
+            .select(providers::id)
+            .first::<i64>(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .is_some();
+        Ok(Some(Device {
+            id: DeviceId(id),
+            user_id,
+            used_by_provider,
+        }))
+    }
+
+    fn lock_user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        let query = users::table.find(id.0).select(rows::USER_COLUMNS);
+        first_locked!(self.conn, query, UserRow)
+            .map_err(store_error)?
+            .map(rows::user)
+            .transpose()
+    }
+
+    fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
+        let query = cards::table
+            .filter(cards::callerid.eq(cli.as_str()))
+            .select(rows::CARD_COLUMNS);
+        first_locked!(self.conn, query, CardRow)
+            .map_err(store_error)?
+            .map(rows::card)
+            .transpose()
+    }
+
+    fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
+        #[cfg(feature = "mysql")]
+        if let (AnyConnection::Mysql(inner), Some(cli)) = (&mut *self.conn, &self.callerid) {
+            lock_transfer_pair(inner, pin, cli).map_err(store_error)?;
+        }
+        let query = cards::table
+            .filter(cards::pin.eq(pin.expose()))
+            .select(rows::CARD_COLUMNS);
+        first_locked!(self.conn, query, CardRow)
+            .map_err(store_error)?
+            .map(rows::card)
+            .transpose()
+    }
+
+    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
+        Ok(cardgroups::table
+            .find(id.0)
+            .select(rows::CARD_GROUP_COLUMNS)
+            .first::<CardGroupRow>(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(rows::card_group))
+    }
+
+    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
+        taxes::table
+            .find(id.0)
+            .select(rows::TAX_COLUMNS)
+            .first::<TaxRow>(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(rows::tax)
+            .transpose()
+    }
+
+    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
+        currencies::table
+            .filter(currencies::name.eq(name))
+            .select(rows::CURRENCY_COLUMNS)
+            .first::<(String, String)>(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(rows::currency)
+            .transpose()
+    }
+
+    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
+        currencies::table
+            .find(SYSTEM_CURRENCY_ID)
+            .select(rows::CURRENCY_COLUMNS)
+            .first::<(String, String)>(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(rows::currency)
+            .transpose()
+    }
+
+    fn insert_card(&mut self, card: &NewCard) -> Result<Card, StoreError> {
+        let id = insert_card_row(
+            self.conn,
+            &CardValues {
+                cardgroup_id: card.cardgroup_id,
+                owner_id: card.owner_id.0,
+                number: card.number.as_str(),
+                pin: card.pin.expose(),
+                balance: &card.balance,
+                sold: true,
+                callerid: Some(card.callerid.as_str()),
+            },
+        )?;
+        Ok(card.clone().stored_as(id))
+    }
+
+    fn update_card(&mut self, card: &Card) -> Result<(), StoreError> {
+        diesel::update(cards::table.find(card.id.0))
+            .set((
+                cards::balance.eq(money_sql::to_sql(&card.balance)),
+                cards::sold.eq(i32::from(card.sold)),
+                cards::active.eq(i32::from(card.active)),
+                cards::callerid.eq(card.callerid.as_ref().map(CallerId::as_str)),
+            ))
+            .execute(self.conn)
+            .map(drop)
+            .map_err(store_error)
+    }
+
+    fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError> {
+        diesel::update(users::table.find(id.0))
+            .set(users::balance.eq(money_sql::to_sql(balance)))
+            .execute(self.conn)
+            .map(drop)
+            .map_err(store_error)
+    }
+
+    fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError> {
+        let (paymenttype, card, user_id) = rows::payment_holder(payment.holder);
+        diesel::insert_into(payments::table)
+            .values((
+                payments::paymenttype.eq(paymenttype),
+                payments::amount.eq(money_sql::to_sql(&payment.amount)),
+                payments::currency.eq(&payment.currency),
+                payments::gross.eq(money_sql::to_sql(&payment.gross)),
+                payments::date_added.eq(now),
+                payments::completed.eq(1),
+                payments::user_id.eq(user_id),
+                payments::card.eq(card),
+                payments::owner_id.eq(payment.owner_id.0),
+                payments::tax.eq(money_sql::to_sql(&payment.tax)),
+                payments::description.eq(&payment.description),
+            ))
+            .execute(self.conn)
+            .map(drop)
+            .map_err(store_error)
+    }
+}
+
+/// Locks the card with `pin` and the card with `cli` in id order (MySQL).
+///
+/// A PIN transfer locks the PIN's card, then the caller ID's card. Two transfers between the
+/// same cards in opposite directions would lock them in opposite orders, and InnoDB would kill
+/// one of them as a deadlock every time they overlap; under load the retries could run out.
+/// Locking both at once, in id order, makes them queue instead. The ids are found without
+/// locks first, so a card that changes meanwhile only means one lock more than needed (held
+/// to the end of the transaction, which is harmless); the locked reads that follow decide.
+#[cfg(feature = "mysql")]
+fn lock_transfer_pair(
+    conn: &mut diesel::MysqlConnection,
+    pin: &Pin,
+    cli: &CallerId,
+) -> QueryResult<()> {
+    let by_pin = cards::table
+        .filter(cards::pin.eq(pin.expose()))
+        .select(cards::id)
+        .first::<i64>(conn)
+        .optional()?;
+    let by_cli = cards::table
+        .filter(cards::callerid.eq(cli.as_str()))
+        .select(cards::id)
+        .first::<i64>(conn)
+        .optional()?;
+    let ids: Vec<i64> = by_pin.into_iter().chain(by_cli).collect();
+    if ids.len() == 2 {
+        cards::table
+            .filter(cards::id.eq_any(&ids))
+            .order(cards::id)
+            .select(cards::id)
+            .for_update()
+            .load::<i64>(conn)?;
+    }
+    Ok(())
+}
+
+/// A card as written to `cards`, by the call or by an operator.
+pub(crate) struct CardValues<'a> {
+    pub(crate) cardgroup_id: CardGroupId,
+    pub(crate) owner_id: i64,
+    pub(crate) number: &'a str,
+    pub(crate) pin: &'a str,
+    pub(crate) balance: &'a Money,
+    pub(crate) sold: bool,
+    pub(crate) callerid: Option<&'a str>,
+}
+
+/// Inserts an active card; [`StoreError::Duplicate`] when its number, PIN or caller ID is taken.
+pub(crate) fn insert_card_row(
+    conn: &mut AnyConnection,
+    card: &CardValues<'_>,
+) -> Result<CardId, StoreError> {
+    diesel::insert_into(cards::table)
+        .values((
+            cards::cardgroup_id.eq(card.cardgroup_id.0),
+            cards::number.eq(card.number),
+            cards::pin.eq(card.pin),
+            cards::balance.eq(money_sql::to_sql(card.balance)),
+            cards::sold.eq(i32::from(card.sold)),
+            cards::active.eq(1),
+            cards::callerid.eq(card.callerid),
+            cards::owner_id.eq(card.owner_id),
+        ))
+        .execute(conn)
+        .map_err(store_error)?;
+    last_insert_id(conn).map(CardId)
+}
+
+/// The id the connection's last insert got. The enum connection has no `RETURNING` (MySQL
+/// lacks it), so each backend is asked in its own words.
+pub(crate) fn last_insert_id(conn: &mut AnyConnection) -> Result<i64, StoreError> {
+    let function = match conn {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(_) => "LAST_INSERT_ID()",
+        AnyConnection::Sqlite(_) => "last_insert_rowid()",
+    };
+    diesel::select(diesel::dsl::sql::<BigInt>(function))
+        .get_result(conn)
+        .map_err(store_error)
+}

@@ -1,0 +1,162 @@
+//! Rows as selected, and their conversion to domain values.
+
+use morcc_domain::pricing::OptionalTax;
+use morcc_domain::{
+    CallerId, Card, CardGroup, CardGroupId, CardId, CardNumber, Currency, Holder, OwnerId, Pin,
+    StoreError, Tax, TaxId, User, UserId,
+};
+
+use crate::money_sql::{decimal, money};
+use crate::schema::{cardgroups, cards, currencies, taxes, users};
+
+/// The columns of a [`Card`].
+pub(crate) const CARD_COLUMNS: (
+    cards::id,
+    cards::cardgroup_id,
+    cards::number,
+    cards::pin,
+    cards::balance,
+    cards::sold,
+    cards::active,
+    cards::callerid,
+) = (
+    cards::id,
+    cards::cardgroup_id,
+    cards::number,
+    cards::pin,
+    cards::balance,
+    cards::sold,
+    cards::active,
+    cards::callerid,
+);
+
+/// A row of [`CARD_COLUMNS`].
+pub(crate) type CardRow = (i64, i64, String, String, String, i32, i32, Option<String>);
+
+pub(crate) fn card(row: CardRow) -> Result<Card, StoreError> {
+    let (id, cardgroup_id, number, pin, balance, sold, active, callerid) = row;
+    Ok(Card {
+        id: CardId(id),
+        cardgroup_id: CardGroupId(cardgroup_id),
+        number: CardNumber(number),
+        pin: Pin::parse(&pin)
+            .ok_or_else(|| StoreError::Failure(format!("card {id} has no usable PIN")))?,
+        balance: money(&balance)?,
+        sold: sold != 0,
+        active: active != 0,
+        // MOR may keep an empty string where no caller ID is bound.
+        callerid: callerid.and_then(|cli| CallerId::parse(&cli).ok()),
+    })
+}
+
+/// The columns of a [`User`].
+pub(crate) const USER_COLUMNS: (users::id, users::owner_id, users::balance, users::tax_id) =
+    (users::id, users::owner_id, users::balance, users::tax_id);
+
+/// A row of [`USER_COLUMNS`].
+pub(crate) type UserRow = (i64, i64, String, Option<i64>);
+
+pub(crate) fn user(row: UserRow) -> Result<User, StoreError> {
+    let (id, owner_id, balance, tax_id) = row;
+    Ok(User {
+        id: UserId(id),
+        owner_id: OwnerId(owner_id),
+        balance: money(&balance)?,
+        tax_id: tax_id.map(TaxId),
+    })
+}
+
+/// The columns of a [`CardGroup`].
+pub(crate) const CARD_GROUP_COLUMNS: (
+    cardgroups::id,
+    cardgroups::owner_id,
+    cardgroups::number_length,
+    cardgroups::pin_length,
+    cardgroups::tax_id,
+    cardgroups::tell_balance_in_currency,
+) = (
+    cardgroups::id,
+    cardgroups::owner_id,
+    cardgroups::number_length,
+    cardgroups::pin_length,
+    cardgroups::tax_id,
+    cardgroups::tell_balance_in_currency,
+);
+
+/// A row of [`CARD_GROUP_COLUMNS`].
+pub(crate) type CardGroupRow = (i64, i64, i32, i32, Option<i64>, String);
+
+pub(crate) fn card_group(row: CardGroupRow) -> CardGroup {
+    let (id, owner_id, number_length, pin_length, tax_id, currency) = row;
+    CardGroup {
+        id: CardGroupId(id),
+        owner_id: OwnerId(owner_id),
+        // A negative length is nonsense; 0 makes the domain use MOR's default.
+        number_length: usize::try_from(number_length).unwrap_or(0),
+        pin_length: usize::try_from(pin_length).unwrap_or(0),
+        tax_id: tax_id.map(TaxId),
+        currency,
+    }
+}
+
+/// The columns of a [`Tax`].
+pub(crate) const TAX_COLUMNS: (
+    taxes::tax1_value,
+    taxes::tax2_enabled,
+    taxes::tax2_value,
+    taxes::tax3_enabled,
+    taxes::tax3_value,
+    taxes::tax4_enabled,
+    taxes::tax4_value,
+    taxes::compound_tax,
+) = (
+    taxes::tax1_value,
+    taxes::tax2_enabled,
+    taxes::tax2_value,
+    taxes::tax3_enabled,
+    taxes::tax3_value,
+    taxes::tax4_enabled,
+    taxes::tax4_value,
+    taxes::compound_tax,
+);
+
+/// A row of [`TAX_COLUMNS`].
+pub(crate) type TaxRow = (String, i32, String, i32, String, i32, String, i32);
+
+pub(crate) fn tax(row: TaxRow) -> Result<Tax, StoreError> {
+    let (tax1, tax2_enabled, tax2, tax3_enabled, tax3, tax4_enabled, tax4, compound) = row;
+    let optional = |enabled: i32, percent: &str| {
+        Ok::<_, StoreError>(OptionalTax {
+            enabled: enabled != 0,
+            percent: decimal(percent)?,
+        })
+    };
+    Ok(Tax::from_row(
+        decimal(&tax1)?,
+        [
+            optional(tax2_enabled, &tax2)?,
+            optional(tax3_enabled, &tax3)?,
+            optional(tax4_enabled, &tax4)?,
+        ],
+        compound != 0,
+    ))
+}
+
+/// The columns of a [`Currency`].
+pub(crate) const CURRENCY_COLUMNS: (currencies::name, currencies::exchange_rate) =
+    (currencies::name, currencies::exchange_rate);
+
+pub(crate) fn currency((name, rate): (String, String)) -> Result<Currency, StoreError> {
+    Ok(Currency {
+        name,
+        exchange_rate: decimal(&rate)?,
+    })
+}
+
+/// How MOR's `payments` names a holder: (`paymenttype`, `card`, `user_id`).
+pub(crate) fn payment_holder(holder: Holder) -> (&'static str, i32, i64) {
+    match holder {
+        Holder::Card(CardId(id)) => ("Card", 1, id),
+        Holder::User(UserId(id)) => ("card_refill", 0, id),
+    }
+}

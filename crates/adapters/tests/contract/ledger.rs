@@ -1,0 +1,279 @@
+//! Every method of the ports, one transaction at a time.
+
+use std::str::FromStr;
+
+use morcc_adapters::admin::{self, CardGroupSpec, CardSpec, TaxSpec};
+use morcc_adapters::AdapterError;
+use morcc_domain::settings::{ALLOW_API, API_SECRET_KEY};
+use morcc_domain::{
+    AuditLog, BigDecimal, CallerId, CardGroupId, CardNumber, CcError, Directory, FailedAttempt,
+    Holder, Money, NewCard, OwnerId, Payment, Pin, StoreError, TaxId, UserId, UserType,
+};
+
+use crate::support::*;
+
+fn cli(text: &str) -> CallerId {
+    CallerId::parse(text).unwrap()
+}
+
+fn pin(text: &str) -> Pin {
+    Pin::parse(text).unwrap()
+}
+
+fn new_card(group: CardGroupId, number: &str, code: &str, callerid: &str) -> NewCard {
+    NewCard {
+        cardgroup_id: group,
+        owner_id: OwnerId(0),
+        number: CardNumber(number.to_owned()),
+        pin: pin(code),
+        balance: money("12.5"),
+        callerid: cli(callerid),
+    }
+}
+
+fn percent(text: &str) -> BigDecimal {
+    BigDecimal::from_str(text).unwrap()
+}
+
+contract_tests! {
+    /// Devices are found by their caller ID exactly; providers' devices say so.
+    fn devices_by_caller_id(db: &Database) {
+        let user = admin::create_user(db, "u", "pw", &UserType::User, OwnerId(0), &Money::zero()).unwrap();
+        let own = admin::create_device(db, "phone", user.0, &cli("12")).unwrap();
+        let trunk = admin::create_device(db, "trunk", -1, &cli("34")).unwrap();
+        let routed = admin::create_device(db, "route", user.0, &cli("56")).unwrap();
+        admin::create_provider(db, "carrier", routed).unwrap();
+
+        with_ledger(db, |ledger| {
+            let device = ledger.device_by_cli(&cli("12"))?.unwrap();
+            assert_eq!((device.id, device.user_id, device.is_provider()), (own, user.0, false));
+            assert!(ledger.device_by_cli(&cli("1"))?.is_none(), "no partial match");
+            assert!(ledger.device_by_cli(&cli("123"))?.is_none());
+            let device = ledger.device_by_cli(&cli("34"))?.unwrap();
+            assert_eq!((device.id, device.is_provider()), (trunk, true));
+            let device = ledger.device_by_cli(&cli("56"))?.unwrap();
+            assert!(device.used_by_provider);
+            Ok(())
+        }).unwrap();
+    }
+
+    /// Users, cards, groups, taxes and currencies read back as written.
+    fn look_ups(db: &Database) {
+        let tax = admin::create_tax(db, &TaxSpec {
+            values: [percent("10"), percent("5.5"), percent("50"), percent("0")],
+            enabled: [true, true, false, false],
+            compound: false,
+        }).unwrap();
+        let reseller = admin::create_user(db, "r", "pw", &UserType::Reseller, OwnerId(0), &money("7.25")).unwrap();
+        admin::set_user_tax(db, reseller, Some(tax)).unwrap();
+        let group = admin::create_card_group(db, &CardGroupSpec {
+            name: "euro".into(),
+            owner_id: OwnerId(reseller.0),
+            number_length: 12,
+            pin_length: 8,
+            tax_id: Some(tax),
+            currency: "EUR".into(),
+        }).unwrap();
+        admin::set_exchange_rate(db, "EUR", &percent("0.9")).unwrap();
+        admin::set_exchange_rate(db, "EUR", &percent("0.925")).unwrap();
+        let card = admin::create_card(db, &CardSpec {
+            cardgroup_id: group,
+            balance: money("3"),
+            pin: Some(pin("0042")),
+            number: None,
+            callerid: Some(cli("+370 600")),
+            sold: true,
+        }).unwrap();
+
+        with_ledger(db, |ledger| {
+            let user = ledger.lock_user(reseller)?.unwrap();
+            assert_eq!((user.owner_id, user.balance.clone(), user.tax_id), (OwnerId(0), money("7.25"), Some(tax)));
+            assert!(ledger.lock_user(UserId(999))?.is_none());
+
+            let by_cli = ledger.lock_card_by_cli(&cli("+370 600"))?.unwrap();
+            let by_pin = ledger.lock_card_by_pin(&pin("0042"))?.unwrap();
+            assert_eq!(by_cli, by_pin);
+            assert_eq!(by_cli.id, card);
+            assert_eq!(by_cli.number.as_str().len(), 12);
+            assert!(by_cli.number.as_str().bytes().all(|b| b.is_ascii_digit()));
+            assert_eq!((by_cli.balance.clone(), by_cli.sold, by_cli.active), (money("3"), true, true));
+            assert!(ledger.lock_card_by_cli(&cli("+370"))?.is_none());
+            assert!(ledger.lock_card_by_pin(&pin("42"))?.is_none());
+
+            let stored_group = ledger.card_group(group)?.unwrap();
+            assert_eq!(stored_group.owner_id, OwnerId(reseller.0));
+            assert_eq!((stored_group.number_length, stored_group.pin_length), (12, 8));
+            assert_eq!((stored_group.tax_id, stored_group.currency.as_str()), (Some(tax), "EUR"));
+            assert!(ledger.card_group(CardGroupId(999))?.is_none());
+
+            // 10 % and the enabled 5.5 %, added: 100 + 15.5 % of it.
+            let stored_tax = ledger.tax(tax)?.unwrap();
+            assert_eq!(
+                stored_tax.add(&money("100").to_figure()).as_decimal(),
+                &percent("115.5")
+            );
+            assert!(ledger.tax(TaxId(999))?.is_none());
+
+            let euro = ledger.currency("EUR")?.unwrap();
+            assert_eq!(euro.exchange_rate, percent("0.925"));
+            assert!(ledger.currency("GBP")?.is_none());
+            Ok(())
+        }).unwrap();
+    }
+
+    /// Inserts and updates of cards and balances, and payments rows as MOR writes them.
+    fn writes(db: &Database) {
+        let group = group(db, "g");
+        let user = admin::create_user(db, "u", "pw", &UserType::User, OwnerId(0), &Money::zero()).unwrap();
+        let inserted = with_ledger(db, |ledger| {
+            let mut card = ledger.insert_card(&new_card(group, "0000000001", "000001", "777"))?;
+            assert!((card.sold, card.active) == (true, true));
+            card.balance = money("1.000000000000001");
+            card.sold = false;
+            card.active = false;
+            card.callerid = None;
+            ledger.update_card(&card)?;
+            ledger.update_user_balance(user, &money("-2.5"))?;
+            ledger.record_payment(&Payment {
+                holder: Holder::Card(card.id),
+                amount: money("1.000000000000001"),
+                tax: money("0.1"),
+                gross: money("2"),
+                currency: "EUR".into(),
+                owner_id: OwnerId(0),
+                description: "test".into(),
+            })?;
+            ledger.record_payment(&Payment {
+                holder: Holder::User(user),
+                amount: money("-2.5"),
+                tax: Money::zero(),
+                gross: money("2.5"),
+                currency: "USD".into(),
+                owner_id: OwnerId(3),
+                description: "debit".into(),
+            })?;
+            Ok(card)
+        }).unwrap();
+
+        let stored = admin::card(db, inserted.id).unwrap().unwrap();
+        assert_eq!(stored, inserted);
+        assert!(admin::card_by_callerid(db, &cli("777")).unwrap().is_none());
+        assert_eq!(admin::user_balance(db, user).unwrap(), Some(money("-2.5")));
+
+        let card_payments = admin::payments_for(db, Holder::Card(inserted.id)).unwrap();
+        assert_eq!(card_payments.len(), 1);
+        let payment = &card_payments[0];
+        assert_eq!(payment.paymenttype, "Card");
+        assert_eq!((payment.amount.clone(), payment.tax.clone(), payment.gross.clone()), (money("1.000000000000001"), money("0.1"), money("2")));
+        assert_eq!((payment.currency.as_str(), payment.completed, payment.description.as_str()), ("EUR", true, "test"));
+        let user_payments = admin::payments_for(db, Holder::User(user)).unwrap();
+        assert_eq!(user_payments.len(), 1);
+        assert_eq!(user_payments[0].paymenttype, "card_refill");
+        assert_eq!(user_payments[0].owner_id, OwnerId(3));
+        assert_user_ledger(db, user);
+        assert_card_ledger(db, inserted.id);
+    }
+
+    /// A taken PIN, number or caller ID is a Duplicate, not a failure.
+    fn duplicates(db: &Database) {
+        let group = group(db, "g");
+        with_ledger(db, |ledger| {
+            ledger.insert_card(&new_card(group, "1111", "2222", "a"))?;
+            for taken in [
+                new_card(group, "1111", "3333", "b"),
+                new_card(group, "4444", "2222", "c"),
+                new_card(group, "5555", "6666", "a"),
+            ] {
+                assert_eq!(ledger.insert_card(&taken), Err(StoreError::Duplicate));
+            }
+            Ok(())
+        }).unwrap();
+        let taken_pin = admin::create_card(db, &CardSpec {
+            cardgroup_id: group,
+            balance: Money::zero(),
+            pin: Some(pin("2222")),
+            number: Some(CardNumber("9999".into())),
+            callerid: None,
+            sold: false,
+        }).unwrap_err();
+        assert!(matches!(taken_pin, AdapterError::Store(StoreError::Duplicate)), "{taken_pin:?}");
+        assert_eq!(admin::cards_in_group(db, group).unwrap().len(), 1);
+    }
+
+    /// Work that writes and then fails leaves nothing behind.
+    fn rollback(db: &Database) {
+        let group = group(db, "g");
+        let outcome = with_ledger(db, |ledger| {
+            let card = ledger.insert_card(&new_card(group, "1", "2", "3"))?;
+            ledger.record_payment(&Payment {
+                holder: Holder::Card(card.id),
+                amount: money("5"),
+                tax: Money::zero(),
+                gross: money("5"),
+                currency: "USD".into(),
+                owner_id: OwnerId(0),
+                description: "doomed".into(),
+            })?;
+            Err::<(), _>(CcError::CardNotFound)
+        });
+        assert_eq!(outcome, Err(CcError::CardNotFound));
+        assert!(admin::cards_in_group(db, group).unwrap().is_empty());
+        assert!(admin::payments_for(db, Holder::Card(morcc_domain::CardId(1))).unwrap().is_empty());
+    }
+
+    /// Conflicts are retried a bounded number of times; other errors are not retried.
+    fn conflicts_are_retried(db: &Database) {
+        let calls = Calls::default();
+        let outcome = with_ledger(db, |_| {
+            if calls.tick() < 3 {
+                return Err(StoreError::Conflict("deadlock".into()).into());
+            }
+            Ok("done")
+        });
+        assert_eq!((outcome, calls.count()), (Ok("done"), 3));
+
+        let calls = Calls::default();
+        let outcome = with_ledger(db, |_| {
+            calls.tick();
+            Err::<(), _>(StoreError::Conflict("deadlock".into()).into())
+        });
+        assert!(matches!(outcome, Err(CcError::Storage(StoreError::Conflict(_)))));
+        assert_eq!(calls.count(), 5);
+
+        let calls = Calls::default();
+        let outcome = with_ledger(db, |_| {
+            calls.tick();
+            Err::<(), _>(CcError::PinBalanceZero)
+        });
+        assert_eq!((outcome, calls.count()), (Err(CcError::PinBalanceZero), 1));
+    }
+
+    /// Accounts and settings for the filters; failed attempts in `actions`.
+    fn directory_and_audit(db: &Database) {
+        let reseller = admin::create_user(db, "res", "pa55", &UserType::Reseller, OwnerId(0), &Money::zero()).unwrap();
+        let account = db.account_by_username("res").unwrap().unwrap();
+        assert_eq!((account.id, account.usertype.clone(), account.blocked), (reseller, UserType::Reseller, false));
+        assert_eq!(account.password_sha1, morcc_domain::hash::sha1_hex("pa55"));
+        assert!(db.account_by_username("RES").unwrap().is_none(), "usernames match exactly");
+        assert!(db.account_by_username("nobody").unwrap().is_none());
+
+        assert_eq!(db.setting(ALLOW_API, OwnerId(0)).unwrap(), None);
+        admin::set_setting(db, ALLOW_API, "1", OwnerId(0)).unwrap();
+        admin::set_setting(db, ALLOW_API, "1", OwnerId(0)).unwrap();
+        admin::set_setting(db, ALLOW_API, "0", OwnerId(reseller.0)).unwrap();
+        admin::set_setting(db, API_SECRET_KEY, "k1", OwnerId(0)).unwrap();
+        admin::set_setting(db, API_SECRET_KEY, "k2", OwnerId(0)).unwrap();
+        assert_eq!(db.setting(ALLOW_API, OwnerId(0)).unwrap().as_deref(), Some("1"));
+        assert_eq!(db.setting(ALLOW_API, OwnerId(reseller.0)).unwrap().as_deref(), Some("0"));
+        assert_eq!(db.setting(API_SECRET_KEY, OwnerId(0)).unwrap().as_deref(), Some("k2"));
+
+        assert_eq!(admin::actions_count(db).unwrap(), 0);
+        db.record_failure(&FailedAttempt {
+            username: "res".into(),
+            remote_address: "192.0.2.1".into(),
+            reason: "Bad login".into(),
+            target: "/api/cc_by_cli?u=res".into(),
+        });
+        assert_eq!(admin::actions_count(db).unwrap(), 1);
+    }
+}

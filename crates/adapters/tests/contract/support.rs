@@ -1,0 +1,255 @@
+//! Fresh databases per test, fixtures, and the invariants every test checks.
+
+use std::cell::Cell;
+
+use morcc_adapters::admin::{self, CardGroupSpec};
+use morcc_adapters::{Database, PoolSettings, SecureCodes};
+use morcc_domain::{
+    cc_by_cli, CardGroupId, CardId, CardReply, CardRequest, CcError, DeviceId, DeviceReply, Holder,
+    Ledger, Money, OwnerId, Reply, Store, UserId, UserType,
+};
+
+/// Defines each contract test once and runs it on every backend: a module per test with a
+/// `sqlite` test and, with the `mysql` feature, a `mysql` test.
+macro_rules! contract_tests {
+    ($($(#[$doc:meta])* fn $name:ident($db:ident: &Database) $body:block)*) => {
+        $(
+            $(#[$doc])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                fn contract($db: &morcc_adapters::Database) $body
+
+                #[test]
+                fn sqlite() {
+                    contract(&crate::support::sqlite().db);
+                }
+
+                #[cfg(feature = "mysql")]
+                #[test]
+                fn mysql() {
+                    match crate::support::mysql() {
+                        Some(test_db) => contract(&test_db.db),
+                        None => eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped"),
+                    }
+                }
+            }
+        )*
+    };
+}
+pub(crate) use contract_tests;
+
+/// A migrated database that lives as long as this value.
+pub struct TestDb {
+    pub db: Database,
+    _storage: Storage,
+}
+
+#[allow(dead_code)] // The fields only hold the storage until the test ends.
+enum Storage {
+    Sqlite(tempfile::TempDir),
+    #[cfg(feature = "mysql")]
+    Mysql(mysql::DropGuard),
+}
+
+/// Enough connections for the concurrency tests, and patience for a busy machine.
+fn settings() -> PoolSettings {
+    PoolSettings {
+        max_size: 8,
+        connection_timeout: std::time::Duration::from_secs(20),
+    }
+}
+
+pub fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("morcc.db").display());
+    let db = Database::connect(&url, settings()).unwrap();
+    db.run_migrations().unwrap();
+    TestDb {
+        db,
+        _storage: Storage::Sqlite(dir),
+    }
+}
+
+#[cfg(feature = "mysql")]
+pub fn mysql() -> Option<TestDb> {
+    let server = std::env::var("MORCC_TEST_MYSQL_URL").ok()?;
+    let (guard, url) = mysql::DropGuard::create(&server);
+    let db = Database::connect(&url, settings()).unwrap();
+    db.run_migrations().unwrap();
+    Some(TestDb {
+        db,
+        _storage: Storage::Mysql(guard),
+    })
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, MysqlConnection};
+    use rand::Rng;
+
+    /// A database of its own for one test, so tests run in parallel; dropped at the end.
+    pub struct DropGuard {
+        server: String,
+        name: String,
+    }
+
+    impl DropGuard {
+        /// Creates `morcc_test_<random>` on `server` and returns its URL.
+        pub fn create(server: &str) -> (DropGuard, String) {
+            let server = server.trim_end_matches('/').to_owned();
+            let name = format!("morcc_test_{:016x}", rand::rng().random::<u64>());
+            MysqlConnection::establish(&server)
+                .unwrap()
+                .batch_execute(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+                .unwrap();
+            let url = format!("{server}/{name}");
+            (DropGuard { server, name }, url)
+        }
+    }
+
+    impl Drop for DropGuard {
+        fn drop(&mut self) {
+            let dropped = MysqlConnection::establish(&self.server)
+                .map_err(|error| error.to_string())
+                .and_then(|mut conn| {
+                    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.name))
+                        .map_err(|error| error.to_string())
+                });
+            if let Err(error) = dropped {
+                eprintln!("could not drop {}: {error}", self.name);
+            }
+        }
+    }
+}
+
+pub fn money(text: &str) -> Money {
+    Money::parse_stored(text).unwrap()
+}
+
+/// An admin caller (owner 0) with a user row of its own.
+pub fn admin(db: &Database) -> morcc_domain::Caller {
+    let id = admin::create_user(
+        db,
+        "admin",
+        "secret",
+        &UserType::Admin,
+        OwnerId(0),
+        &Money::zero(),
+    )
+    .unwrap();
+    morcc_domain::Caller {
+        id,
+        owner: OwnerId(0),
+    }
+}
+
+/// An admin's card group without tax, in the system currency.
+pub fn group(db: &Database, name: &str) -> CardGroupId {
+    admin::create_card_group(
+        db,
+        &CardGroupSpec {
+            name: name.to_owned(),
+            ..CardGroupSpec::default()
+        },
+    )
+    .unwrap()
+}
+
+/// A request with the given parameters; empty strings are left out.
+pub fn request(callerid: &str, pin: &str, amount: &str, cardgroup_id: &str) -> CardRequest {
+    let given = |value: &str| (!value.is_empty()).then(|| value.to_owned());
+    CardRequest {
+        callerid: given(callerid),
+        pin: given(pin),
+        amount: given(amount),
+        cardgroup_id: given(cardgroup_id),
+    }
+}
+
+/// Serves a request through the domain's use case, as the HTTP endpoint does.
+pub fn call(
+    db: &Database,
+    caller: &morcc_domain::Caller,
+    request: &CardRequest,
+) -> Result<Reply, CcError> {
+    cc_by_cli(db, &SecureCodes, caller, request)
+}
+
+/// Serves a request that must answer with a card.
+pub fn card_call(db: &Database, caller: &morcc_domain::Caller, request: &CardRequest) -> CardReply {
+    match call(db, caller, request) {
+        Ok(Reply::Card(reply)) => reply,
+        other => panic!("expected a card reply, got {other:?}"),
+    }
+}
+
+/// Serves a request that must answer with a device.
+pub fn device_call(
+    db: &Database,
+    caller: &morcc_domain::Caller,
+    request: &CardRequest,
+) -> DeviceReply {
+    match call(db, caller, request) {
+        Ok(Reply::Device(reply)) => reply,
+        other => panic!("expected a device reply, got {other:?}"),
+    }
+}
+
+/// Runs `work` on the ledger of one transaction and returns what it returned; the
+/// transaction commits when `work` succeeds.
+pub fn with_ledger<T>(
+    db: &Database,
+    mut work: impl FnMut(&mut dyn Ledger) -> Result<T, CcError>,
+) -> Result<T, CcError> {
+    let mut output = None;
+    db.transact(&mut |ledger| {
+        output = Some(work(ledger)?);
+        Ok(placeholder_reply())
+    })?;
+    Ok(output.expect("work ran"))
+}
+
+/// A reply for transactions whose result the test takes elsewhere.
+pub fn placeholder_reply() -> Reply {
+    Reply::Device(DeviceReply {
+        device_id: DeviceId(0),
+        user_id: UserId(0),
+        new_balance: Money::zero(),
+        new_balance_with_vat: Money::zero().to_figure(),
+    })
+}
+
+/// The ledger invariant of spec §4.2 for a card whose whole balance the service made.
+pub fn assert_card_ledger(db: &Database, id: CardId) {
+    let card = admin::card(db, id).unwrap().expect("card exists");
+    let paid = admin::payments_sum_for(db, Holder::Card(id)).unwrap();
+    assert_eq!(
+        card.balance, paid,
+        "card {id}: balance != sum of its payments"
+    );
+}
+
+/// The ledger invariant for a user that started at zero.
+pub fn assert_user_ledger(db: &Database, id: UserId) {
+    let balance = admin::user_balance(db, id).unwrap().expect("user exists");
+    let paid = admin::payments_sum_for(db, Holder::User(id)).unwrap();
+    assert_eq!(balance, paid, "user {id}: balance != sum of its payments");
+}
+
+/// Counts calls of a closure, for retry tests.
+#[derive(Default)]
+pub struct Calls(Cell<u32>);
+
+impl Calls {
+    pub fn tick(&self) -> u32 {
+        self.0.set(self.0.get() + 1);
+        self.0.get()
+    }
+
+    pub fn count(&self) -> u32 {
+        self.0.get()
+    }
+}

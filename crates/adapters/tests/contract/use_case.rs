@@ -1,0 +1,106 @@
+//! The call end to end through `morcc_domain::cc_by_cli` on a real database, with the ledger
+//! invariant (each balance equals the sum of its payments) after every branch.
+
+use std::str::FromStr;
+
+use morcc_adapters::admin::{self, CardGroupSpec, TaxSpec};
+use morcc_domain::{BigDecimal, CallerId, CcError, Holder, Money, OwnerId, UserType};
+
+use crate::support::*;
+
+contract_tests! {
+    /// A new card, top-ups on it, and a PIN transfer between two cards of one group.
+    fn cards_are_created_topped_up_and_merged(db: &Database) {
+        let caller = admin(db);
+        let group = group(db, "cards");
+        let gid = group.to_string();
+
+        assert_eq!(call(db, &caller, &request("600", "", "", "")), Err(CcError::CardNotFound));
+        let created = card_call(db, &caller, &request("600", "", "100", &gid));
+        assert_eq!(created.card.balance, money("100"));
+        assert_eq!((created.card.pin.expose().len(), created.card.number.as_str().len()), (6, 10));
+        assert_eq!(created.card.cardgroup_id, group);
+        assert_card_ledger(db, created.card.id);
+
+        let topped = card_call(db, &caller, &request("600", "", "50.5", ""));
+        assert_eq!((topped.card.id, topped.card.balance.clone()), (created.card.id, money("150.5")));
+        let looked_up = card_call(db, &caller, &request("600", "", "", &gid));
+        assert_eq!(looked_up.card, topped.card);
+        assert_card_ledger(db, created.card.id);
+
+        let other = card_call(db, &caller, &request("700", "", "20", &gid));
+        let merged = card_call(db, &caller, &request("600", other.card.pin.expose(), "", ""));
+        assert_eq!((merged.card.id, merged.card.balance.clone()), (created.card.id, money("170.5")));
+        let emptied = admin::card(db, other.card.id).unwrap().unwrap();
+        assert_eq!((emptied.balance.clone(), emptied.sold), (Money::zero(), false));
+        assert_eq!(
+            call(db, &caller, &request("600", other.card.pin.expose(), "", "")),
+            Err(CcError::PinBalanceZero)
+        );
+        assert_card_ledger(db, created.card.id);
+        assert_card_ledger(db, other.card.id);
+        assert_eq!(admin::payments_for(db, Holder::Card(created.card.id)).unwrap().len(), 3);
+    }
+
+    /// A move to another group, priced with tax in a foreign currency (spec §4.3's example).
+    fn moves_carry_the_balance_and_price_the_amount(db: &Database) {
+        let caller = admin(db);
+        let home = group(db, "home");
+        let tax = admin::create_tax(db, &TaxSpec {
+            values: ["10", "10", "10", "10"].map(|rate| BigDecimal::from_str(rate).unwrap()),
+            enabled: [true; 4],
+            compound: true,
+        }).unwrap();
+        admin::set_exchange_rate(db, "EUR", &BigDecimal::from(2)).unwrap();
+        let abroad = admin::create_card_group(db, &CardGroupSpec {
+            name: "abroad".into(),
+            tax_id: Some(tax),
+            currency: "EUR".into(),
+            ..CardGroupSpec::default()
+        }).unwrap();
+
+        let old = card_call(db, &caller, &request("800", "", "10", &home.to_string()));
+        let moved = card_call(db, &caller, &request("800", "", "300", &abroad.to_string()));
+        assert_ne!(moved.card.id, old.card.id);
+        assert_eq!(moved.card.cardgroup_id, abroad);
+        assert_eq!(moved.card.balance.display(4), "112.4520");
+        let left = admin::card(db, old.card.id).unwrap().unwrap();
+        assert_eq!((left.balance.clone(), left.sold, left.callerid), (Money::zero(), false, None));
+        let holder = admin::card_by_callerid(db, &CallerId::parse("800").unwrap()).unwrap().unwrap();
+        assert_eq!(holder.id, moved.card.id);
+        assert_card_ledger(db, old.card.id);
+        assert_card_ledger(db, moved.card.id);
+        let top_up = admin::payments_for(db, Holder::Card(moved.card.id)).unwrap().pop().unwrap();
+        assert_eq!((top_up.gross, top_up.currency.as_str()), (money("300"), "EUR"));
+        assert_eq!(&top_up.amount + &top_up.tax, money("150"));
+    }
+
+    /// The device path: a user's top-up with the user's tax removed, and a PIN paid to a user.
+    fn devices_top_up_their_users(db: &Database) {
+        let caller = admin(db);
+        let group = group(db, "cards");
+        let customer = admin::create_user(db, "customer", "pw", &UserType::User, OwnerId(0), &Money::zero()).unwrap();
+        let tax = admin::create_tax(db, &TaxSpec {
+            values: ["25", "0", "0", "0"].map(|rate| BigDecimal::from_str(rate).unwrap()),
+            enabled: [true, false, false, false],
+            compound: false,
+        }).unwrap();
+        admin::set_user_tax(db, customer, Some(tax)).unwrap();
+        let phone = admin::create_device(db, "phone", customer.0, &CallerId::parse("555").unwrap()).unwrap();
+
+        let reply = device_call(db, &caller, &request("555", "", "125", ""));
+        assert_eq!((reply.device_id, reply.user_id), (phone, customer));
+        assert_eq!(reply.new_balance, money("100"));
+        assert_eq!(reply.new_balance_with_vat.display(2), "125.00");
+
+        let card = card_call(db, &caller, &request("900", "", "7", &group.to_string()));
+        let reply = device_call(db, &caller, &request("555", card.card.pin.expose(), "", ""));
+        assert_eq!(reply.new_balance, money("107"));
+        assert_user_ledger(db, customer);
+        assert_card_ledger(db, card.card.id);
+
+        let trunk = admin::create_device(db, "trunk", -1, &CallerId::parse("556").unwrap()).unwrap();
+        let _ = trunk;
+        assert_eq!(call(db, &caller, &request("556", "", "1", "")), Err(CcError::CallerIdBelongsToProvider));
+    }
+}

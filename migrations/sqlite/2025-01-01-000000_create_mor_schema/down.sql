@@ -1,0 +1,11 @@
+DROP TABLE actions;
+DROP TABLE payments;
+DROP TABLE taxes;
+DROP TABLE currencies;
+DROP TABLE providers;
+DROP TABLE callerids;
+DROP TABLE devices;
+DROP TABLE cards;
+DROP TABLE cardgroups;
+DROP TABLE conflines;
+DROP TABLE users;
