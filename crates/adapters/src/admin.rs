@@ -4,6 +4,7 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use morcc_domain::cc_by_cli::CODE_ATTEMPTS;
+use morcc_domain::codes::MAX_CODE_LENGTH;
 use morcc_domain::hash::sha1_hex;
 use morcc_domain::model::{DEFAULT_NUMBER_LENGTH, DEFAULT_PIN_LENGTH};
 use morcc_domain::{
@@ -150,6 +151,15 @@ pub fn create_card_group(db: &Database, spec: &CardGroupSpec) -> Result<CardGrou
     })
 }
 
+/// A group's code length as the call reads it: unset (0 or less) means MOR's default, and no
+/// code is wider than its column.
+fn code_length(configured: i32, default: usize) -> usize {
+    match usize::try_from(configured) {
+        Ok(0) | Err(_) => default,
+        Ok(length) => length.min(MAX_CODE_LENGTH),
+    }
+}
+
 fn code_length_column(length: usize) -> Result<i32, AdapterError> {
     i32::try_from(length)
         .map_err(|_| AdapterError::Store(StoreError::Failure(format!("code length {length}"))))
@@ -172,7 +182,7 @@ pub fn create_card(db: &Database, spec: &CardSpec) -> Result<CardId, AdapterErro
             .ok_or_else(|| AdapterError::NotFound(format!("card group {}", spec.cardgroup_id)))?;
         let drawn = |chosen: Option<&str>, length: i32, default: usize| {
             chosen.map_or_else(
-                || SecureCodes.digits(usize::try_from(length).unwrap_or(default).max(1)),
+                || SecureCodes.digits(code_length(length, default)),
                 str::to_owned,
             )
         };

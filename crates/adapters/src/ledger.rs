@@ -40,6 +40,7 @@ impl Store for Database {
         self.in_transaction(|conn| {
             work(&mut SqlLedger {
                 conn,
+                #[cfg(feature = "mysql")]
                 callerid: None,
             })
         })
@@ -50,13 +51,17 @@ impl Store for Database {
 struct SqlLedger<'c> {
     conn: &'c mut AnyConnection,
     /// The caller ID the call is about, once it has looked for its device: the card that
-    /// holds it is the other card a PIN transfer locks.
+    /// holds it is the other card a PIN transfer locks (see [`lock_transfer_pair`]).
+    #[cfg(feature = "mysql")]
     callerid: Option<CallerId>,
 }
 
 impl Ledger for SqlLedger<'_> {
     fn device_by_cli(&mut self, cli: &CallerId) -> Result<Option<Device>, StoreError> {
-        self.callerid = Some(cli.clone());
+        #[cfg(feature = "mysql")]
+        {
+            self.callerid = Some(cli.clone());
+        }
         let found = callerids::table
             .inner_join(devices::table)
             .filter(callerids::cli.eq(cli.as_str()))

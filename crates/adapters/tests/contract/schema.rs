@@ -111,3 +111,50 @@ fn a_missing_card_group_is_not_found() {
     assert!(matches!(error, AdapterError::NotFound(_)), "{error:?}");
     assert!(admin::card(&test_db.db, CardId(1)).unwrap().is_none());
 }
+
+/// Every look-up of the request path is served by an index (SQLite's query planner says
+/// `SEARCH ... USING INDEX`, never `SCAN`).
+#[test]
+fn request_path_look_ups_use_indexes() {
+    use diesel::sql_types::Text;
+    use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+
+    #[derive(QueryableByName)]
+    struct Step {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.db");
+    let db = Database::connect(
+        &format!("sqlite://{}", path.display()),
+        PoolSettings::default(),
+    )
+    .unwrap();
+    db.run_migrations().unwrap();
+    let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    for query in [
+        "SELECT id, password, blocked FROM users WHERE username = 'admin'",
+        "SELECT value FROM conflines WHERE name = 'Allow_API' AND owner_id = 0",
+        "SELECT devices.id, devices.user_id FROM callerids INNER JOIN devices \
+         ON callerids.device_id = devices.id WHERE callerids.cli = '4444' ORDER BY callerids.id",
+        "SELECT id FROM providers WHERE device_id = 1",
+        "SELECT id, balance FROM users WHERE id = 1",
+        "SELECT id, balance FROM cards WHERE callerid = '4444'",
+        "SELECT id, balance FROM cards WHERE pin = '123456'",
+        "SELECT id FROM cards WHERE number = '0123456789'",
+        "SELECT owner_id FROM cardgroups WHERE id = 1",
+        "SELECT tax1_value FROM taxes WHERE id = 1",
+        "SELECT exchange_rate FROM currencies WHERE name = 'EUR'",
+        "SELECT amount FROM payments WHERE card = 1 AND user_id = 1",
+    ] {
+        let plan = diesel::sql_query(format!("EXPLAIN QUERY PLAN {query}"))
+            .load::<Step>(&mut conn)
+            .unwrap();
+        assert!(!plan.is_empty(), "{query}");
+        for step in plan {
+            assert!(!step.detail.starts_with("SCAN"), "{query}: {}", step.detail);
+        }
+    }
+}
