@@ -354,6 +354,17 @@ pub fn set_user_tax(db: &Database, user: UserId, tax: Option<TaxId>) -> Result<(
     })
 }
 
+/// Blocks or unblocks a user: a blocked user cannot log in to the API.
+pub fn set_user_blocked(db: &Database, username: &str, blocked: bool) -> Result<(), AdapterError> {
+    db.in_transaction(|conn| {
+        let updated = diesel::update(users::table.filter(users::username.eq(username)))
+            .set(users::blocked.eq(i32::from(blocked)))
+            .execute(conn)
+            .map_err(store_error)?;
+        found(updated > 0, || format!("user {username}"))
+    })
+}
+
 /// Adds a device of `user_id` (-1 for a provider's device) with one caller ID.
 pub fn create_device(
     db: &Database,

@@ -20,6 +20,8 @@ mod ledger;
 mod money_sql;
 mod rows;
 mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use codes::SecureCodes;
 pub use connection::{Backend, Database, PoolSettings};

@@ -97,7 +97,7 @@ fn mysql_urls_need_the_mysql_feature() {
 fn a_missing_card_group_is_not_found() {
     let test_db = sqlite();
     let error = admin::create_card(
-        &test_db.db,
+        test_db.database(),
         &CardSpec {
             cardgroup_id: morcc_domain::CardGroupId(42),
             balance: Money::zero(),
@@ -109,7 +109,9 @@ fn a_missing_card_group_is_not_found() {
     )
     .unwrap_err();
     assert!(matches!(error, AdapterError::NotFound(_)), "{error:?}");
-    assert!(admin::card(&test_db.db, CardId(1)).unwrap().is_none());
+    assert!(admin::card(test_db.database(), CardId(1))
+        .unwrap()
+        .is_none());
 }
 
 /// Every look-up of the request path is served by an index (SQLite's query planner says

@@ -3,7 +3,7 @@
 use std::cell::Cell;
 
 use morcc_adapters::admin::{self, CardGroupSpec};
-use morcc_adapters::{Database, PoolSettings, SecureCodes};
+use morcc_adapters::{Database, SecureCodes};
 use morcc_domain::{
     cc_by_cli, CardGroupId, CardId, CardReply, CardRequest, CcError, DeviceId, DeviceReply, Holder,
     Ledger, Money, OwnerId, Reply, Store, UserId, UserType,
@@ -23,14 +23,14 @@ macro_rules! contract_tests {
 
                 #[test]
                 fn sqlite() {
-                    contract(&crate::support::sqlite().db);
+                    contract(crate::support::sqlite().database());
                 }
 
                 #[cfg(feature = "mysql")]
                 #[test]
                 fn mysql() {
                     match crate::support::mysql() {
-                        Some(test_db) => contract(&test_db.db),
+                        Some(test_db) => contract(test_db.database()),
                         None => eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped"),
                     }
                 }
@@ -40,89 +40,16 @@ macro_rules! contract_tests {
 }
 pub(crate) use contract_tests;
 
-/// A migrated database that lives as long as this value.
-pub struct TestDb {
-    pub db: Database,
-    _storage: Storage,
-}
-
-#[allow(dead_code)] // The fields only hold the storage until the test ends.
-enum Storage {
-    Sqlite(tempfile::TempDir),
-    #[cfg(feature = "mysql")]
-    Mysql(mysql::DropGuard),
-}
-
-/// Enough connections for the concurrency tests, and patience for a busy machine.
-fn settings() -> PoolSettings {
-    PoolSettings {
-        max_size: 8,
-        connection_timeout: std::time::Duration::from_secs(20),
-    }
-}
+pub use morcc_adapters::testing::ScratchDatabase as TestDb;
 
 pub fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("morcc.db").display());
-    let db = Database::connect(&url, settings()).unwrap();
-    db.run_migrations().unwrap();
-    TestDb {
-        db,
-        _storage: Storage::Sqlite(dir),
-    }
+    TestDb::sqlite().unwrap()
 }
 
 #[cfg(feature = "mysql")]
 pub fn mysql() -> Option<TestDb> {
     let server = std::env::var("MORCC_TEST_MYSQL_URL").ok()?;
-    let (guard, url) = mysql::DropGuard::create(&server);
-    let db = Database::connect(&url, settings()).unwrap();
-    db.run_migrations().unwrap();
-    Some(TestDb {
-        db,
-        _storage: Storage::Mysql(guard),
-    })
-}
-
-#[cfg(feature = "mysql")]
-mod mysql {
-    use diesel::connection::SimpleConnection;
-    use diesel::{Connection, MysqlConnection};
-    use rand::Rng;
-
-    /// A database of its own for one test, so tests run in parallel; dropped at the end.
-    pub struct DropGuard {
-        server: String,
-        name: String,
-    }
-
-    impl DropGuard {
-        /// Creates `morcc_test_<random>` on `server` and returns its URL.
-        pub fn create(server: &str) -> (DropGuard, String) {
-            let server = server.trim_end_matches('/').to_owned();
-            let name = format!("morcc_test_{:016x}", rand::rng().random::<u64>());
-            MysqlConnection::establish(&server)
-                .unwrap()
-                .batch_execute(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
-                .unwrap();
-            let url = format!("{server}/{name}");
-            (DropGuard { server, name }, url)
-        }
-    }
-
-    impl Drop for DropGuard {
-        fn drop(&mut self) {
-            let dropped = MysqlConnection::establish(&self.server)
-                .map_err(|error| error.to_string())
-                .and_then(|mut conn| {
-                    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.name))
-                        .map_err(|error| error.to_string())
-                });
-            if let Err(error) = dropped {
-                eprintln!("could not drop {}: {error}", self.name);
-            }
-        }
-    }
+    Some(TestDb::mysql(&server).unwrap())
 }
 
 pub fn money(text: &str) -> Money {

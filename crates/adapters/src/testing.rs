@@ -1,0 +1,105 @@
+//! Scratch databases for tests (feature `testing`): each test gets a migrated database of its
+//! own, removed when the value is dropped, so tests run in parallel on either backend.
+
+use std::time::Duration;
+
+use crate::connection::{Database, PoolSettings};
+use crate::error::AdapterError;
+
+/// A migrated database that lives as long as this value.
+#[derive(Debug)]
+pub struct ScratchDatabase {
+    database: Database,
+    _storage: Storage,
+}
+
+#[derive(Debug)]
+enum Storage {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    #[cfg(feature = "mysql")]
+    Mysql(#[allow(dead_code)] mysql::DropGuard),
+}
+
+/// Enough connections for concurrency tests, and patience for a busy machine.
+fn settings() -> PoolSettings {
+    PoolSettings {
+        max_size: 8,
+        connection_timeout: Duration::from_secs(20),
+    }
+}
+
+impl ScratchDatabase {
+    /// A fresh SQLite file in a temporary directory.
+    pub fn sqlite() -> Result<ScratchDatabase, AdapterError> {
+        let dir = tempfile::tempdir().map_err(|error| AdapterError::Connect(error.to_string()))?;
+        let url = format!("sqlite://{}", dir.path().join("morcc.db").display());
+        let database = Database::connect(&url, settings())?;
+        database.run_migrations()?;
+        Ok(ScratchDatabase {
+            database,
+            _storage: Storage::Sqlite(dir),
+        })
+    }
+
+    /// A fresh database `morcc_test_<random>` on the MySQL server at `server_url`
+    /// (e.g. `mysql://root@127.0.0.1:3306`), dropped with this value.
+    #[cfg(feature = "mysql")]
+    pub fn mysql(server_url: &str) -> Result<ScratchDatabase, AdapterError> {
+        let (guard, url) = mysql::DropGuard::create(server_url)?;
+        let database = Database::connect(&url, settings())?;
+        database.run_migrations()?;
+        Ok(ScratchDatabase {
+            database,
+            _storage: Storage::Mysql(guard),
+        })
+    }
+
+    /// The database.
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+}
+
+#[cfg(feature = "mysql")]
+mod mysql {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, MysqlConnection};
+    use rand::Rng;
+
+    use crate::error::AdapterError;
+
+    /// Drops the scratch database when the test ends.
+    #[derive(Debug)]
+    pub struct DropGuard {
+        server: String,
+        name: String,
+    }
+
+    impl DropGuard {
+        /// Creates the database and returns its URL.
+        pub fn create(server: &str) -> Result<(DropGuard, String), AdapterError> {
+            let server = server.trim_end_matches('/').to_owned();
+            let name = format!("morcc_test_{:016x}", rand::rng().random::<u64>());
+            MysqlConnection::establish(&server)
+                .map_err(|error| AdapterError::Connect(error.to_string()))?
+                .batch_execute(&format!("CREATE DATABASE {name} CHARACTER SET utf8mb4"))
+                .map_err(|error| AdapterError::Connect(error.to_string()))?;
+            let url = format!("{server}/{name}");
+            Ok((DropGuard { server, name }, url))
+        }
+    }
+
+    impl Drop for DropGuard {
+        fn drop(&mut self) {
+            let dropped = MysqlConnection::establish(&self.server)
+                .map_err(|error| error.to_string())
+                .and_then(|mut conn| {
+                    conn.batch_execute(&format!("DROP DATABASE IF EXISTS {}", self.name))
+                        .map_err(|error| error.to_string())
+                });
+            if let Err(error) = dropped {
+                eprintln!("could not drop {}: {error}", self.name);
+            }
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+/// The database used when none is named: an SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://morcc.db";
+
+/// morcc: a MOR-compatible calling-card API service (`cc_by_cli`).
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Log format.
+    #[arg(long, env = "MORCC_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where the data lives; every subcommand that touches it takes the same option.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://PATH` (relative, or absolute as `sqlite:///var/lib/morcc/cards.db`) or
+    /// `mysql://USER:PASSWORD@HOST:PORT/DATABASE` (needs the `mysql` feature).
+    #[arg(long = "database-url", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub url: String,
+    /// Most database connections held open.
+    #[arg(long, env = "MORCC_POOL_SIZE", global = true)]
+    pub pool_size: Option<u32>,
+    /// Seconds to wait for a free connection before a request fails.
+    #[arg(long, env = "MORCC_POOL_TIMEOUT", default_value_t = 3, global = true)]
+    pub pool_timeout: u64,
+}
+
+/// What to do.
+#[derive(Debug, Default, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default). Runs pending migrations first.
+    #[default]
+    Serve,
+    #[command(flatten)]
+    Operator(OperatorCommand),
+}
+
+/// The subcommands that change or read the data and exit.
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Print the MOR API hash of a request, as MOR's "Generate hash" page does.
+    Hash(HashArgs),
+    /// Create a user (password stored as MOR does: SHA1 hex).
+    CreateUser(CreateUserArgs),
+    /// Create a card group.
+    CreateCardGroup(CreateCardGroupArgs),
+    /// Create a calling card.
+    CreateCard(CreateCardArgs),
+    /// Create a device of a user with a caller ID.
+    CreateDevice(CreateDeviceArgs),
+    /// Set a setting (a row of `conflines`).
+    SetSetting(SetSettingArgs),
+    /// Create or update a currency's exchange rate (relative to the system currency, rate 1).
+    SetExchangeRate(SetExchangeRateArgs),
+    /// Create a tax row; prints its id.
+    CreateTax(CreateTaxArgs),
+    /// Give a card group or a user a tax.
+    AssignTax(AssignTaxArgs),
+}
+
+/// How `serve` listens (accepted with or without the `serve` word).
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "MORCC_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "MORCC_WORKERS", global = true)]
+    pub workers: Option<usize>,
+    /// Largest request body in bytes; larger ones answer 413.
+    #[arg(long, env = "MORCC_BODY_LIMIT", default_value_t = 64 * 1024, global = true)]
+    pub body_limit: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HashArgs {
+    #[arg(long)]
+    pub pin: Option<String>,
+    #[arg(long)]
+    pub amount: Option<String>,
+    #[arg(long)]
+    pub callerid: Option<String>,
+    #[arg(long = "cardgroup-id")]
+    pub cardgroup_id: Option<String>,
+    /// The secret key; without it, `API_Secret_Key` of `--owner-id` is read from the database.
+    #[arg(long, env = "MORCC_API_SECRET_KEY")]
+    pub key: Option<String>,
+    #[arg(long, default_value_t = 0)]
+    pub owner_id: i64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateUserArgs {
+    #[arg(long)]
+    pub username: String,
+    /// The password (MOR stores its SHA1).
+    #[arg(long, env = "MORCC_NEW_USER_PASSWORD")]
+    pub password: String,
+    /// admin, accountant, reseller or user.
+    #[arg(long, default_value = "user")]
+    pub usertype: String,
+    #[arg(long, default_value_t = 0)]
+    pub owner_id: i64,
+    #[arg(long, default_value = "0")]
+    pub balance: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateCardGroupArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, default_value_t = 0)]
+    pub owner_id: i64,
+    #[arg(long, default_value_t = 10)]
+    pub number_length: usize,
+    #[arg(long, default_value_t = 6)]
+    pub pin_length: usize,
+    /// Currency its cards are priced in (blank: the system currency).
+    #[arg(long, default_value = "")]
+    pub currency: String,
+    #[arg(long)]
+    pub tax_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateCardArgs {
+    #[arg(long = "cardgroup-id")]
+    pub cardgroup_id: i64,
+    #[arg(long, default_value = "0")]
+    pub balance: String,
+    /// A PIN (default: random digits of the group's PIN length).
+    #[arg(long)]
+    pub pin: Option<String>,
+    #[arg(long)]
+    pub number: Option<String>,
+    #[arg(long)]
+    pub callerid: Option<String>,
+    /// Mark the card sold.
+    #[arg(long)]
+    pub sold: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateDeviceArgs {
+    #[arg(long)]
+    pub user_id: i64,
+    #[arg(long)]
+    pub callerid: String,
+    #[arg(long, default_value = "")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetSettingArgs {
+    pub name: String,
+    pub value: String,
+    #[arg(long, default_value_t = 0)]
+    pub owner_id: i64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetExchangeRateArgs {
+    /// Currency name, e.g. EUR.
+    pub name: String,
+    /// Units of this currency per unit of the system currency.
+    pub rate: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CreateTaxArgs {
+    /// Tax 1 in percent (always counts).
+    #[arg(long, default_value = "0")]
+    pub tax1: String,
+    /// Taxes 2 to 4 in percent; each one given is enabled.
+    #[arg(long)]
+    pub tax2: Option<String>,
+    #[arg(long)]
+    pub tax3: Option<String>,
+    #[arg(long)]
+    pub tax4: Option<String>,
+    /// Compound (multiply) instead of additive.
+    #[arg(long)]
+    pub compound: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AssignTaxArgs {
+    #[arg(long)]
+    pub tax_id: i64,
+    #[arg(
+        long = "cardgroup-id",
+        conflicts_with = "user_id",
+        required_unless_present = "user_id"
+    )]
+    pub cardgroup_id: Option<i64>,
+    #[arg(long)]
+    pub user_id: Option<i64>,
+}

@@ -1,0 +1,151 @@
+//! The operator's subcommands: everything an operator would otherwise do in SQL.
+
+use morcc_adapters::admin;
+use morcc_domain::{
+    settings, BigDecimal, CallerId, CardGroupId, CardNumber, Directory, HashedParams, Money,
+    OwnerId, Pin, TaxId, UserId, UserType,
+};
+
+use crate::cli::{DatabaseArgs, HashArgs, OperatorCommand as Command};
+use crate::server::{open_database, AppError};
+
+/// Runs one subcommand other than `serve`, printing what it created.
+pub fn run(database_args: &DatabaseArgs, command: Command) -> Result<(), AppError> {
+    if let Command::Hash(args) = &command {
+        if let Some(key) = &args.key {
+            println!("{}", hash_of(args, key));
+            return Ok(());
+        }
+    }
+    let database = open_database(database_args)?;
+    match command {
+        Command::Migrate => println!("migrations are up to date"),
+        Command::Hash(args) => {
+            let key = database
+                .setting(settings::API_SECRET_KEY, OwnerId(args.owner_id))
+                .map_err(morcc_adapters::AdapterError::from)?
+                .filter(|key| !key.is_empty())
+                .ok_or_else(|| {
+                    AppError::Invalid(format!("owner {} has no API_Secret_Key", args.owner_id))
+                })?;
+            println!("{}", hash_of(&args, &key));
+        }
+        Command::CreateUser(args) => {
+            let id = admin::create_user(
+                &database,
+                &args.username,
+                &args.password,
+                &UserType::parse(&args.usertype),
+                OwnerId(args.owner_id),
+                &money(&args.balance)?,
+            )?;
+            println!("user {id} created");
+        }
+        Command::CreateCardGroup(args) => {
+            let group = admin::CardGroupSpec {
+                name: args.name,
+                owner_id: OwnerId(args.owner_id),
+                number_length: args.number_length,
+                pin_length: args.pin_length,
+                tax_id: args.tax_id.map(TaxId),
+                currency: args.currency,
+            };
+            println!(
+                "card group {} created",
+                admin::create_card_group(&database, &group)?
+            );
+        }
+        Command::CreateCard(args) => {
+            let card = admin::CardSpec {
+                cardgroup_id: CardGroupId(args.cardgroup_id),
+                balance: money(&args.balance)?,
+                pin: args
+                    .pin
+                    .as_deref()
+                    .map(|pin| Pin::parse(pin).ok_or_else(|| invalid("PIN")))
+                    .transpose()?,
+                number: args.number.map(CardNumber),
+                callerid: args
+                    .callerid
+                    .as_deref()
+                    .map(|cli| CallerId::parse(cli).map_err(|_| invalid("caller ID")))
+                    .transpose()?,
+                sold: args.sold,
+            };
+            println!("card {} created", admin::create_card(&database, &card)?);
+        }
+        Command::CreateDevice(args) => {
+            let cli = CallerId::parse(&args.callerid).map_err(|_| invalid("caller ID"))?;
+            let id = admin::create_device(&database, &args.name, args.user_id, &cli)?;
+            println!("device {id} created");
+        }
+        Command::SetSetting(args) => {
+            admin::set_setting(&database, &args.name, &args.value, OwnerId(args.owner_id))?;
+            println!("{} = {} (owner {})", args.name, args.value, args.owner_id);
+        }
+        Command::SetExchangeRate(args) => {
+            admin::set_exchange_rate(&database, &args.name, &decimal(&args.rate)?)?;
+            println!("{} rate {}", args.name, args.rate);
+        }
+        Command::CreateTax(args) => {
+            let optional = |value: &Option<String>| value.as_deref().map(decimal).transpose();
+            let others = [
+                optional(&args.tax2)?,
+                optional(&args.tax3)?,
+                optional(&args.tax4)?,
+            ];
+            let tax = admin::TaxSpec {
+                enabled: [
+                    true,
+                    others[0].is_some(),
+                    others[1].is_some(),
+                    others[2].is_some(),
+                ],
+                values: [
+                    decimal(&args.tax1)?,
+                    others[0].clone().unwrap_or_default(),
+                    others[1].clone().unwrap_or_default(),
+                    others[2].clone().unwrap_or_default(),
+                ],
+                compound: args.compound,
+            };
+            println!("tax {} created", admin::create_tax(&database, &tax)?);
+        }
+        Command::AssignTax(args) => {
+            let tax = TaxId(args.tax_id);
+            match (args.cardgroup_id, args.user_id) {
+                (Some(group), _) => {
+                    admin::set_card_group_tax(&database, CardGroupId(group), Some(tax))?
+                }
+                (None, Some(user)) => admin::set_user_tax(&database, UserId(user), Some(tax))?,
+                (None, None) => {
+                    return Err(AppError::Invalid("name --cardgroup-id or --user-id".into()))
+                }
+            }
+            println!("tax {tax} assigned");
+        }
+    }
+    Ok(())
+}
+
+fn hash_of(args: &HashArgs, key: &str) -> String {
+    HashedParams {
+        pin: args.pin.as_deref(),
+        amount: args.amount.as_deref(),
+        callerid: args.callerid.as_deref(),
+        cardgroup_id: args.cardgroup_id.as_deref(),
+    }
+    .mor_hash(key)
+}
+
+fn invalid(what: &str) -> AppError {
+    AppError::Invalid(format!("not a usable {what}"))
+}
+
+fn money(text: &str) -> Result<Money, AppError> {
+    Money::parse_stored(text).map_err(|_| AppError::Invalid(format!("not a decimal: {text}")))
+}
+
+fn decimal(text: &str) -> Result<BigDecimal, AppError> {
+    Ok(money(text)?.as_decimal().clone())
+}

@@ -1,0 +1,98 @@
+//! `morcc serve`: connect, migrate, seed the demo on a first start, and serve HTTP.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{dev::Server, App, HttpServer};
+use morcc_adapters::{Database, PoolSettings, SecureCodes};
+use morcc_http::{HealthCheck, HttpLimits, Services};
+
+use crate::cli::{DatabaseArgs, ServeArgs, DEFAULT_DATABASE_URL};
+use crate::demo;
+
+/// Why the program stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The database could not be opened, migrated or written.
+    #[error("database: {0}")]
+    Database(#[from] morcc_adapters::AdapterError),
+    /// The socket could not be bound or the server failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// An argument is not usable.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Connections to a MySQL server unless `--pool-size` says otherwise.
+const MYSQL_POOL_SIZE: u32 = 16;
+
+/// Opens the database named on the command line and runs pending migrations.
+pub fn open_database(args: &DatabaseArgs) -> Result<Database, AppError> {
+    // A MySQL server serves many connections at once; SQLite serialises writers anyway and
+    // its pool is capped by the adapter.
+    let default_size = if args.url.starts_with("mysql:") {
+        MYSQL_POOL_SIZE
+    } else {
+        PoolSettings::default().max_size
+    };
+    let settings = PoolSettings {
+        max_size: args.pool_size.unwrap_or(default_size),
+        connection_timeout: Duration::from_secs(args.pool_timeout.max(1)),
+    };
+    let database = Database::connect(&args.url, settings)?;
+    database.run_migrations()?;
+    Ok(database)
+}
+
+/// Serves until SIGINT or SIGTERM; requests in flight are finished first.
+pub fn serve(database_args: &DatabaseArgs, options: &ServeArgs) -> Result<(), AppError> {
+    let database = open_database(database_args)?;
+    let listener = TcpListener::bind(&options.bind)?;
+    let address = listener.local_addr()?;
+    // Only the default SQLite file gets demo data, and only on its first start: any other
+    // database is left exactly as its owner made it.
+    if database_args.url == DEFAULT_DATABASE_URL && morcc_adapters::admin::is_fresh(&database)? {
+        let demo = demo::seed(&database)?;
+        println!("{}", demo.instructions(address));
+    }
+    tracing::info!(%address, backend = ?database.backend(), "morcc listening");
+    actix_web::rt::System::new().block_on(start(Arc::new(database), listener, options)?)?;
+    Ok(())
+}
+
+/// Starts the HTTP server on `listener`; the returned future runs it until shutdown.
+pub fn start(
+    database: Arc<Database>,
+    listener: TcpListener,
+    options: &ServeArgs,
+) -> std::io::Result<Server> {
+    let services = Services {
+        store: database.clone(),
+        directory: database.clone(),
+        audit: database.clone(),
+        codes: Arc::new(SecureCodes),
+        health: Arc::new(DatabaseHealth(database)),
+    };
+    let limits = HttpLimits {
+        body_limit: options.body_limit,
+    };
+    let mut server = HttpServer::new(move || {
+        App::new().configure(morcc_http::configure(services.clone(), limits))
+    })
+    .listen(listener)?
+    .shutdown_timeout(30);
+    if let Some(workers) = options.workers {
+        server = server.workers(workers.max(1));
+    }
+    Ok(server.run())
+}
+
+struct DatabaseHealth(Arc<Database>);
+
+impl HealthCheck for DatabaseHealth {
+    fn is_healthy(&self) -> bool {
+        self.0.ping().is_ok()
+    }
+}

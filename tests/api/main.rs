@@ -1,0 +1,11 @@
+//! Black-box tests: the real server on port 0 over a fresh database (SQLite always; MySQL too
+//! with `--features mysql` and `MORCC_TEST_MYSQL_URL`), driven over HTTP like a MOR client.
+
+mod support;
+
+mod card_path;
+mod device_path;
+mod filters;
+mod money;
+mod pin_path;
+mod transport;

@@ -1,0 +1,296 @@
+//! Starting the app and talking to it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use morcc::cli::ServeArgs;
+use morcc_adapters::testing::ScratchDatabase;
+use morcc_adapters::{admin, Database};
+use morcc_domain::{
+    settings, CallerId, Card, CardGroupId, HashedParams, Holder, Money, OwnerId, UserType,
+};
+
+/// The API user every test calls as, and its secret key.
+pub const USER: &str = "admin";
+pub const PASSWORD: &str = "adminpass";
+pub const KEY: &str = "secret";
+
+/// Runs each scenario once on SQLite and, when configured, once on MySQL.
+macro_rules! scenarios {
+    ($($(#[$doc:meta])* async fn $name:ident($app:ident) $body:block)*) => {
+        $(
+            $(#[$doc])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn scenario($app: $crate::support::TestApp) $body
+
+                #[actix_web::test]
+                async fn sqlite() {
+                    scenario($crate::support::TestApp::sqlite().await).await
+                }
+
+                #[cfg(feature = "mysql")]
+                #[actix_web::test]
+                async fn mysql() {
+                    match $crate::support::TestApp::mysql().await {
+                        Some(app) => scenario(app).await,
+                        None => eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped"),
+                    }
+                }
+            }
+        )*
+    };
+}
+pub(crate) use scenarios;
+
+/// A running morcc and its database.
+pub struct TestApp {
+    pub address: String,
+    pub db: Arc<Database>,
+    pub group: CardGroupId,
+    client: reqwest::Client,
+    _scratch: ScratchDatabase,
+}
+
+/// A reply: status, headers and the body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub disposition: Option<String>,
+    pub body: String,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        TestApp::start(ScratchDatabase::sqlite().expect("a scratch SQLite database"))
+    }
+
+    #[cfg(feature = "mysql")]
+    pub async fn mysql() -> Option<TestApp> {
+        let server = std::env::var("MORCC_TEST_MYSQL_URL").ok()?;
+        Some(TestApp::start(
+            ScratchDatabase::mysql(&server).expect("a scratch MySQL database"),
+        ))
+    }
+
+    /// Seeds an admin API user with GET allowed and a secret key, and a card group, then
+    /// starts the server on a free port.
+    fn start(scratch: ScratchDatabase) -> TestApp {
+        let db = Arc::new(scratch.database().clone());
+        admin::create_user(
+            &db,
+            USER,
+            PASSWORD,
+            &UserType::Admin,
+            OwnerId(0),
+            &Money::zero(),
+        )
+        .unwrap();
+        for (name, value) in [
+            (settings::ALLOW_API, "1"),
+            (settings::ALLOW_GET_API, "1"),
+            (settings::API_SECRET_KEY, KEY),
+        ] {
+            admin::set_setting(&db, name, value, OwnerId(0)).unwrap();
+        }
+        let group = admin::create_card_group(
+            &db,
+            &admin::CardGroupSpec {
+                name: "Group one".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let options = ServeArgs {
+            bind: String::new(),
+            workers: Some(2),
+            body_limit: 64 * 1024,
+        };
+        let server = morcc::server::start(db.clone(), listener, &options).unwrap();
+        actix_web::rt::spawn(server);
+        TestApp {
+            address,
+            db,
+            group,
+            client: reqwest::Client::new(),
+            _scratch: scratch,
+        }
+    }
+
+    /// The signed parameters of a request as the admin: `u`, `p` and the right `hash`.
+    pub fn signed(&self, params: &[(&str, &str)]) -> Vec<(String, String)> {
+        signed_with(params, USER, PASSWORD, KEY)
+    }
+
+    /// POSTs signed parameters as a form to `/api/cc_by_cli`.
+    pub async fn call(&self, params: &[(&str, &str)]) -> Answer {
+        self.post_form("/api/cc_by_cli", &self.signed(params)).await
+    }
+
+    /// POSTs exactly these parameters as a form.
+    pub async fn post_form(&self, path: &str, params: &[(String, String)]) -> Answer {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .form(params)
+            .send()
+            .await
+            .unwrap();
+        Answer::read(response).await
+    }
+
+    /// GETs with exactly these parameters in the query string.
+    pub async fn get(&self, path: &str, params: &[(String, String)]) -> Answer {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .query(params)
+            .send()
+            .await
+            .unwrap();
+        Answer::read(response).await
+    }
+
+    /// Sends an arbitrary request.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+        Answer::read(request.send().await.unwrap()).await
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn card(&self, callerid: &str) -> Option<Card> {
+        admin::card_by_callerid(&self.db, &CallerId::parse(callerid).unwrap()).unwrap()
+    }
+
+    /// Checks the ledger invariant for a card: its balance equals the sum of its payments
+    /// (every card these tests touch starts at zero or records its opening balance).
+    pub fn payments_sum(&self, holder: Holder) -> Money {
+        admin::payments_sum_for(&self.db, holder).unwrap()
+    }
+}
+
+pub fn signed_with(
+    params: &[(&str, &str)],
+    user: &str,
+    password: &str,
+    key: &str,
+) -> Vec<(String, String)> {
+    let value = |name: &str| {
+        params
+            .iter()
+            .find(|(param, _)| *param == name)
+            .map(|(_, value)| *value)
+    };
+    let hash = HashedParams {
+        pin: value("pin"),
+        amount: value("amount"),
+        callerid: value("callerid"),
+        cardgroup_id: value("cardgroup_id").or_else(|| value("cardgroup")),
+    }
+    .mor_hash(key);
+    let mut all: Vec<(String, String)> =
+        vec![("u".into(), user.into()), ("p".into(), password.into())];
+    all.extend(
+        params
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string())),
+    );
+    all.push(("hash".into(), hash));
+    all
+}
+
+impl Answer {
+    async fn read(response: reqwest::Response) -> Answer {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|value| value.to_str().unwrap().to_owned())
+        };
+        let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+        let status = response.status().as_u16();
+        Answer {
+            status,
+            content_type,
+            disposition,
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    /// The body is exactly this action error.
+    pub fn assert_action_error(&self, text: &str) {
+        assert_eq!(self.status, 200);
+        assert_eq!(self.body, action_error(text));
+    }
+
+    /// The body is exactly this filter error.
+    pub fn assert_filter_error(&self, text: &str) {
+        assert_eq!(self.status, 200);
+        assert_eq!(self.body, format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>{text}</error>\n</status>\n"));
+    }
+}
+
+pub fn action_error(text: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <error>{text}</error>\n</page>\n"
+    )
+}
+
+/// The golden card reply.
+pub fn card_reply(card: &Card, balance: &str, balance_with_vat: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<page>
+  <response>
+    <status>ok</status>
+    <card>
+      <id>{id}</id>
+      <cardgroup_id>{group}</cardgroup_id>
+      <balance>{balance}</balance>
+      <balance_with_vat>{balance_with_vat}</balance_with_vat>
+      <callerid>{callerid}</callerid>
+      <pin>{pin}</pin>
+      <number>{number}</number>
+    </card>
+  </response>
+</page>
+",
+        id = card.id,
+        group = card.cardgroup_id,
+        callerid = card.callerid.as_ref().map_or("", |cli| cli.as_str()),
+        pin = card.pin.expose(),
+        number = card.number.as_str(),
+    )
+}
+
+/// The golden device reply.
+pub fn device_reply(device_id: i64, user_id: i64, balance: &str, balance_with_vat: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>
+<page>
+  <response>
+    <status>ok</status>
+    <device_id>{device_id}</device_id>
+    <user_id>{user_id}</user_id>
+    <new_balance>{balance}</new_balance>
+    <new_balance_with_vat>{balance_with_vat}</new_balance_with_vat>
+  </response>
+</page>
+"
+    )
+}
+
+pub fn money(text: &str) -> Money {
+    Money::parse_stored(text).unwrap()
+}
