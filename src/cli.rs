@@ -2,7 +2,14 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use morcc_http::ThrottleLimits;
+
 use crate::telemetry::LogFormat;
+
+/// Where `serve` listens unless told otherwise.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The largest request body `serve` accepts unless told otherwise.
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// The database used when none is named: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://morcc.db";
@@ -87,8 +94,33 @@ pub struct ServeArgs {
     #[arg(long, env = "MORCC_WORKERS", global = true)]
     pub workers: Option<usize>,
     /// Largest request body in bytes; larger ones answer 413.
-    #[arg(long, env = "MORCC_BODY_LIMIT", default_value_t = 64 * 1024, global = true)]
+    #[arg(long, env = "MORCC_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT, global = true)]
     pub body_limit: usize,
+    /// Failed logins or hashes of one username before it is refused for the rest of the
+    /// window (0: no limit).
+    #[arg(long, env = "MORCC_MAX_FAILED_LOGINS_PER_USERNAME", default_value_t = ThrottleLimits::default().per_username, global = true)]
+    pub max_failed_logins_per_username: u32,
+    /// Failed logins or hashes from one client address before it is refused (0: no limit).
+    #[arg(long, env = "MORCC_MAX_FAILED_LOGINS_PER_ADDRESS", default_value_t = ThrottleLimits::default().per_address, global = true)]
+    pub max_failed_logins_per_address: u32,
+    /// Seconds a failed-login window lasts.
+    #[arg(long, env = "MORCC_FAILED_LOGIN_WINDOW", default_value_t = ThrottleLimits::default().window.as_secs(), global = true)]
+    pub failed_login_window: u64,
+}
+
+impl Default for ServeArgs {
+    /// The command line's defaults, for starting a server from code (tests, benchmarks).
+    fn default() -> Self {
+        let throttle = ThrottleLimits::default();
+        ServeArgs {
+            bind: DEFAULT_BIND.to_owned(),
+            workers: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            max_failed_logins_per_username: throttle.per_username,
+            max_failed_logins_per_address: throttle.per_address,
+            failed_login_window: throttle.window.as_secs(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]

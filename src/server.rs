@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::{dev::Server, App, HttpServer};
 use morcc_adapters::{Database, PoolSettings, SecureCodes};
-use morcc_http::{HealthCheck, HttpLimits, Services};
+use morcc_http::{HealthCheck, HttpLimits, LoginThrottle, Services, ThrottleLimits};
 
 use crate::cli::{DatabaseArgs, ServeArgs, DEFAULT_DATABASE_URL};
 use crate::demo;
@@ -74,6 +74,11 @@ pub fn start(
         audit: database.clone(),
         codes: Arc::new(SecureCodes),
         health: Arc::new(DatabaseHealth(database)),
+        throttle: Arc::new(LoginThrottle::new(ThrottleLimits {
+            per_username: options.max_failed_logins_per_username,
+            per_address: options.max_failed_logins_per_address,
+            window: Duration::from_secs(options.failed_login_window),
+        })),
     };
     let limits = HttpLimits {
         body_limit: options.body_limit,

@@ -8,4 +8,5 @@ mod device_path;
 mod filters;
 mod money;
 mod pin_path;
+mod security;
 mod transport;

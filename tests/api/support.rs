@@ -65,7 +65,15 @@ pub struct Answer {
 
 impl TestApp {
     pub async fn sqlite() -> TestApp {
-        TestApp::start(ScratchDatabase::sqlite().expect("a scratch SQLite database"))
+        TestApp::sqlite_with(ServeArgs::default()).await
+    }
+
+    /// An app on SQLite served with these options.
+    pub async fn sqlite_with(options: ServeArgs) -> TestApp {
+        TestApp::start(
+            ScratchDatabase::sqlite().expect("a scratch SQLite database"),
+            options,
+        )
     }
 
     #[cfg(feature = "mysql")]
@@ -73,12 +81,13 @@ impl TestApp {
         let server = std::env::var("MORCC_TEST_MYSQL_URL").ok()?;
         Some(TestApp::start(
             ScratchDatabase::mysql(&server).expect("a scratch MySQL database"),
+            ServeArgs::default(),
         ))
     }
 
     /// Seeds an admin API user with GET allowed and a secret key, and a card group, then
     /// starts the server on a free port.
-    fn start(scratch: ScratchDatabase) -> TestApp {
+    fn start(scratch: ScratchDatabase, options: ServeArgs) -> TestApp {
         let db = Arc::new(scratch.database().clone());
         admin::create_user(
             &db,
@@ -107,9 +116,8 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let options = ServeArgs {
-            bind: String::new(),
             workers: Some(2),
-            body_limit: 64 * 1024,
+            ..options
         };
         let server = morcc::server::start(db.clone(), listener, &options).unwrap();
         actix_web::rt::spawn(server);

@@ -13,6 +13,7 @@ use morcc_domain::{
 };
 
 use crate::params::{BodyKind, Params};
+use crate::throttle::LoginThrottle;
 use crate::{reply, texts};
 
 /// The paths of the call: its MOR 11 and MOR X4 names, at the root and under `/billing`.
@@ -42,6 +43,8 @@ pub struct Services {
     pub codes: Arc<dyn CodeGenerator>,
     /// The database's health.
     pub health: Arc<dyn HealthCheck>,
+    /// Failed-login counts, shared by all workers of this instance.
+    pub throttle: Arc<LoginThrottle>,
 }
 
 impl std::fmt::Debug for Services {
@@ -141,16 +144,38 @@ async fn cc_by_cli_endpoint(
 
 /// The filters, then the call; everything that touches storage, run on a blocking thread.
 fn serve(services: &Services, params: &Params, method: Method, origin: &Origin) -> Answer {
+    let username = params.get("u").unwrap_or_default();
+    if services
+        .throttle
+        .is_locked_out(username, &origin.remote_address)
+    {
+        // Refused unseen: no database look-up, so a lockout costs the database nothing.
+        tracing::warn!(username, address = %origin.remote_address, "too many failed logins: refused");
+        let text = texts::filter_error(&FilterError::BadLogin);
+        return Answer {
+            xml: reply::filter_error(text),
+            outcome: text,
+            xml_extension: false,
+        };
+    }
     let directory = services.directory.as_ref();
     let xml_extension =
         settings::is_enabled(directory, settings::XML_API_EXTENSION, settings::SYSTEM)
             .unwrap_or(false);
-    let caller = match authenticate(
+    let authenticated = authenticate(
         directory,
         services.audit.as_ref(),
         &params.credentials(method),
         origin,
-    ) {
+    );
+    match &authenticated {
+        Ok(_) => services.throttle.record_success(username),
+        Err(error) if error.is_probe() => services
+            .throttle
+            .record_failure(username, &origin.remote_address),
+        Err(_) => {}
+    }
+    let caller = match authenticated {
         Ok(caller) => caller,
         // A storage failure is not a verdict on the request: answer as the call would.
         Err(error @ FilterError::Storage(_)) => {

@@ -8,5 +8,7 @@ pub mod endpoint;
 pub mod params;
 pub mod reply;
 pub mod texts;
+pub mod throttle;
 
 pub use endpoint::{configure, HealthCheck, HttpLimits, Services, ROUTES};
+pub use throttle::{LoginThrottle, ThrottleLimits};
