@@ -37,31 +37,17 @@ impl Store for Database {
         &self,
         work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
     ) -> Result<Reply, CcError> {
-        self.in_transaction(|conn| {
-            work(&mut SqlLedger {
-                conn,
-                #[cfg(feature = "mysql")]
-                callerid: None,
-            })
-        })
+        self.in_transaction(|conn| work(&mut SqlLedger { conn }))
     }
 }
 
 /// The [`Ledger`] of one transaction: every call runs on its connection, inside it.
 struct SqlLedger<'c> {
     conn: &'c mut AnyConnection,
-    /// The caller ID the call is about, once it has looked for its device: the card that
-    /// holds it is the other card a PIN transfer locks (see [`lock_transfer_pair`]).
-    #[cfg(feature = "mysql")]
-    callerid: Option<CallerId>,
 }
 
 impl Ledger for SqlLedger<'_> {
     fn device_by_cli(&mut self, cli: &CallerId) -> Result<Option<Device>, StoreError> {
-        #[cfg(feature = "mysql")]
-        {
-            self.callerid = Some(cli.clone());
-        }
         let found = callerids::table
             .inner_join(devices::table)
             .filter(callerids::cli.eq(cli.as_str()))
@@ -106,10 +92,6 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
-        #[cfg(feature = "mysql")]
-        if let (AnyConnection::Mysql(inner), Some(cli)) = (&mut *self.conn, &self.callerid) {
-            lock_transfer_pair(inner, pin, cli).map_err(store_error)?;
-        }
         let query = cards::table
             .filter(cards::pin.eq(pin.expose()))
             .select(rows::CARD_COLUMNS);
@@ -117,6 +99,18 @@ impl Ledger for SqlLedger<'_> {
             .map_err(store_error)?
             .map(rows::card)
             .transpose()
+    }
+
+    fn lock_cards_by_pin_and_cli(
+        &mut self,
+        pin: &Pin,
+        cli: &CallerId,
+    ) -> Result<(Option<Card>, Option<Card>), StoreError> {
+        #[cfg(feature = "mysql")]
+        if let AnyConnection::Mysql(inner) = &mut *self.conn {
+            lock_in_id_order(inner, pin, cli).map_err(store_error)?;
+        }
+        Ok((self.lock_card_by_pin(pin)?, self.lock_card_by_cli(cli)?))
     }
 
     fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
@@ -223,14 +217,14 @@ impl Ledger for SqlLedger<'_> {
 
 /// Locks the card with `pin` and the card with `cli` in id order (MySQL).
 ///
-/// A PIN transfer locks the PIN's card, then the caller ID's card. Two transfers between the
-/// same cards in opposite directions would lock them in opposite orders, and InnoDB would kill
-/// one of them as a deadlock every time they overlap; under load the retries could run out.
-/// Locking both at once, in id order, makes them queue instead. The ids are found without
+/// Read one after the other, two transfers between the same cards in opposite directions
+/// would lock them in opposite orders, and InnoDB would kill one of them as a deadlock every
+/// time they overlap; under load the retries could run out. Locking both at once, in id
+/// order, makes them queue instead. The ids are found without
 /// locks first, so a card that changes meanwhile only means one lock more than needed (held
 /// to the end of the transaction, which is harmless); the locked reads that follow decide.
 #[cfg(feature = "mysql")]
-fn lock_transfer_pair(
+fn lock_in_id_order(
     conn: &mut diesel::MysqlConnection,
     pin: &Pin,
     cli: &CallerId,

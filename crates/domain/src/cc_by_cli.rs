@@ -279,8 +279,12 @@ impl Session<'_> {
     // C. No device, PIN given.
 
     fn pin_path(&mut self, callerid: &CallerId, pin: Option<&Pin>) -> Result<Reply, CcError> {
-        let mut pin_card = self.owned_card_by_pin(pin)?;
-        let Some(mut holder) = self.ledger.lock_card_by_cli(callerid)? else {
+        let Some(pin) = pin else {
+            return Err(CcError::PinNotFound);
+        };
+        let (pin_card, holder) = self.ledger.lock_cards_by_pin_and_cli(pin, callerid)?;
+        let mut pin_card = self.owned(pin_card)?;
+        let Some(mut holder) = holder else {
             if pin_card.sold {
                 return Err(CcError::CardAlreadySold);
             }
@@ -335,7 +339,13 @@ impl Session<'_> {
         let Some(pin) = pin else {
             return Err(CcError::PinNotFound);
         };
-        let Some(card) = self.ledger.lock_card_by_pin(pin)? else {
+        let card = self.ledger.lock_card_by_pin(pin)?;
+        self.owned(card)
+    }
+
+    /// A card found by PIN, if the caller owns its group; else `PIN number not found`.
+    fn owned(&mut self, card: Option<Card>) -> Result<Card, CcError> {
+        let Some(card) = card else {
             return Err(CcError::PinNotFound);
         };
         match self.ledger.card_group(card.cardgroup_id)? {

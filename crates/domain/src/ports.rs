@@ -39,6 +39,14 @@ pub trait Ledger {
     fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError>;
     /// The card with this PIN, locked.
     fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError>;
+    /// The card with this PIN and the card whose `callerid` equals `cli`, both locked: the
+    /// two sides of a PIN transfer. Implementations lock the two rows in id order, so that
+    /// transfers between the same cards in opposite directions queue instead of deadlocking.
+    fn lock_cards_by_pin_and_cli(
+        &mut self,
+        pin: &Pin,
+        cli: &CallerId,
+    ) -> Result<(Option<Card>, Option<Card>), StoreError>;
     /// A card group by id, whoever owns it.
     fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError>;
     /// A row of `taxes`.

@@ -226,6 +226,16 @@ impl World {
         ledger
             .expect_lock_card_by_pin()
             .returning(move |pin| Ok(cards.iter().find(|card| &card.pin == pin).cloned()));
+        let cards = self.cards.clone();
+        ledger
+            .expect_lock_cards_by_pin_and_cli()
+            .returning(move |pin, callerid| {
+                let by_pin = cards.iter().find(|card| &card.pin == pin).cloned();
+                let by_cli = cards
+                    .iter()
+                    .find(|card| card.callerid.as_ref() == Some(callerid));
+                Ok((by_pin, by_cli.cloned()))
+            });
         let groups = self.groups.clone();
         ledger
             .expect_card_group()
