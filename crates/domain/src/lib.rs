@@ -38,3 +38,8 @@ pub use reply::{CardReply, DeviceReply, Reply};
 
 /// The exact decimal type behind [`Money`], re-exported for adapters.
 pub use bigdecimal::BigDecimal;
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
