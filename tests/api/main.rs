@@ -4,6 +4,7 @@
 mod support;
 
 mod card_path;
+mod cli;
 mod device_path;
 mod filters;
 mod money;
