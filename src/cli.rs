@@ -11,6 +11,9 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// The largest request body `serve` accepts unless told otherwise.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
+/// How long users and settings are cached unless told otherwise.
+pub const DEFAULT_CACHE_TTL_MS: u64 = 1000;
+
 /// The database used when none is named: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://morcc.db";
 
@@ -106,6 +109,10 @@ pub struct ServeArgs {
     /// Seconds a failed-login window lasts.
     #[arg(long, env = "MORCC_FAILED_LOGIN_WINDOW", default_value_t = ThrottleLimits::default().window.as_secs(), global = true)]
     pub failed_login_window: u64,
+    /// Milliseconds users and settings are reused before they are read again (0: every
+    /// request reads them). A change takes effect within this time on every instance.
+    #[arg(long, env = "MORCC_CACHE_TTL_MS", default_value_t = DEFAULT_CACHE_TTL_MS, global = true)]
+    pub cache_ttl_ms: u64,
 }
 
 impl Default for ServeArgs {
@@ -119,6 +126,7 @@ impl Default for ServeArgs {
             max_failed_logins_per_username: throttle.per_username,
             max_failed_logins_per_address: throttle.per_address,
             failed_login_window: throttle.window.as_secs(),
+            cache_ttl_ms: DEFAULT_CACHE_TTL_MS,
         }
     }
 }

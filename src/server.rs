@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{dev::Server, App, HttpServer};
-use morcc_adapters::{Database, PoolSettings, SecureCodes};
+use morcc_adapters::{CachedDirectory, Database, PoolSettings, SecureCodes};
 use morcc_http::{HealthCheck, HttpLimits, LoginThrottle, Services, ThrottleLimits};
 
 use crate::cli::{DatabaseArgs, ServeArgs, DEFAULT_DATABASE_URL};
@@ -70,7 +70,10 @@ pub fn start(
 ) -> std::io::Result<Server> {
     let services = Services {
         store: database.clone(),
-        directory: database.clone(),
+        directory: Arc::new(CachedDirectory::new(
+            Database::clone(&database),
+            Duration::from_millis(options.cache_ttl_ms),
+        )),
         audit: database.clone(),
         codes: Arc::new(SecureCodes),
         health: Arc::new(DatabaseHealth(database)),

@@ -16,7 +16,7 @@ fn throttled(per_username: u32, per_address: u32, window_seconds: u64) -> ServeA
         max_failed_logins_per_username: per_username,
         max_failed_logins_per_address: per_address,
         failed_login_window: window_seconds,
-        ..ServeArgs::default()
+        ..uncached()
     }
 }
 

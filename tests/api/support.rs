@@ -45,6 +45,15 @@ macro_rules! scenarios {
 }
 pub(crate) use scenarios;
 
+/// The default options but no settings cache: the scenarios change settings between requests
+/// and expect the next request to see the change (the cache has tests of its own).
+pub fn uncached() -> ServeArgs {
+    ServeArgs {
+        cache_ttl_ms: 0,
+        ..ServeArgs::default()
+    }
+}
+
 /// A running morcc and its database.
 pub struct TestApp {
     pub address: String,
@@ -65,7 +74,7 @@ pub struct Answer {
 
 impl TestApp {
     pub async fn sqlite() -> TestApp {
-        TestApp::sqlite_with(ServeArgs::default()).await
+        TestApp::sqlite_with(uncached()).await
     }
 
     /// An app on SQLite served with these options.
@@ -81,7 +90,7 @@ impl TestApp {
         let server = std::env::var("MORCC_TEST_MYSQL_URL").ok()?;
         Some(TestApp::start(
             ScratchDatabase::mysql(&server).expect("a scratch MySQL database"),
-            ServeArgs::default(),
+            uncached(),
         ))
     }
 

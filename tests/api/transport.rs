@@ -90,3 +90,23 @@ scenarios! {
         assert_eq!(answer.status, 200);
     }
 }
+
+#[actix_web::test]
+async fn settings_are_cached_for_their_ttl_then_read_again() {
+    let app = TestApp::sqlite_with(morcc::cli::ServeArgs {
+        cache_ttl_ms: 300,
+        ..uncached()
+    })
+    .await;
+    app.call(&NOT_FOUND)
+        .await
+        .assert_action_error("Card was not found");
+    admin::set_setting(&app.db, settings::ALLOW_API, "0", OwnerId(0)).unwrap();
+    app.call(&NOT_FOUND)
+        .await
+        .assert_action_error("Card was not found");
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(350)).await;
+    app.call(&NOT_FOUND)
+        .await
+        .assert_filter_error("API Requests are disabled");
+}

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod admin;
+mod cache;
 mod codes;
 mod connection;
 mod directory;
@@ -23,6 +24,7 @@ mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use cache::CachedDirectory;
 pub use codes::SecureCodes;
 pub use connection::{Backend, Database, PoolSettings};
 pub use error::AdapterError;
