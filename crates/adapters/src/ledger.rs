@@ -18,15 +18,20 @@ use crate::schema::{taxes, users};
 /// MOR's system currency: `currencies.id` 1.
 const SYSTEM_CURRENCY_ID: i64 = 1;
 
-/// The first row of `$query` as `$row`, locked until the transaction ends.
+/// The first row of `$query` as `$row`, locked until the transaction ends when `$ledger` is a
+/// transaction's.
 ///
 /// MySQL locks it with `SELECT ... FOR UPDATE`. SQLite has no row locks, and needs none: the
 /// transaction began with `BEGIN IMMEDIATE`, so it already holds the database's write lock.
 macro_rules! first_locked {
-    ($conn:expr, $query:expr, $row:ty) => {
-        match $conn {
+    ($ledger:expr, $query:expr, $row:ty) => {
+        match &mut *$ledger.conn {
             #[cfg(feature = "mysql")]
-            AnyConnection::Mysql(inner) => $query.for_update().first::<$row>(inner).optional(),
+            AnyConnection::Mysql(inner) if $ledger.in_transaction => {
+                $query.for_update().first::<$row>(inner).optional()
+            }
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(inner) => $query.first::<$row>(inner).optional(),
             AnyConnection::Sqlite(inner) => $query.first::<$row>(inner).optional(),
         }
     };
@@ -37,13 +42,44 @@ impl Store for Database {
         &self,
         work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
     ) -> Result<Reply, CcError> {
-        self.in_transaction(|conn| work(&mut SqlLedger { conn }))
+        self.in_transaction(|conn| {
+            work(&mut SqlLedger {
+                conn,
+                in_transaction: true,
+            })
+        })
+    }
+
+    /// Plain reads on a pooled connection, no transaction: on MySQL no `BEGIN`, `COMMIT` or
+    /// row locks; on SQLite no write lock, so look-ups run beside a writer (WAL).
+    fn read(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
+    ) -> Result<Reply, CcError> {
+        let mut conn = self.connection()?;
+        work(&mut SqlLedger {
+            conn: &mut conn,
+            in_transaction: false,
+        })
     }
 }
 
-/// The [`Ledger`] of one transaction: every call runs on its connection, inside it.
+/// The [`Ledger`] of one transaction, or of a look-up ([`Store::read`]): every call runs on
+/// its connection.
 struct SqlLedger<'c> {
     conn: &'c mut AnyConnection,
+    /// False for a look-up: reads take no locks and writes fail with [`StoreError::ReadOnly`].
+    in_transaction: bool,
+}
+
+impl SqlLedger<'_> {
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.in_transaction {
+            Ok(())
+        } else {
+            Err(StoreError::ReadOnly)
+        }
+    }
 }
 
 impl Ledger for SqlLedger<'_> {
@@ -75,7 +111,7 @@ impl Ledger for SqlLedger<'_> {
 
     fn lock_user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
         let query = users::table.find(id.0).select(rows::USER_COLUMNS);
-        first_locked!(self.conn, query, UserRow)
+        first_locked!(self, query, UserRow)
             .map_err(store_error)?
             .map(rows::user)
             .transpose()
@@ -85,7 +121,7 @@ impl Ledger for SqlLedger<'_> {
         let query = cards::table
             .filter(cards::callerid.eq(cli.as_str()))
             .select(rows::CARD_COLUMNS);
-        first_locked!(self.conn, query, CardRow)
+        first_locked!(self, query, CardRow)
             .map_err(store_error)?
             .map(rows::card)
             .transpose()
@@ -95,7 +131,7 @@ impl Ledger for SqlLedger<'_> {
         let query = cards::table
             .filter(cards::pin.eq(pin.expose()))
             .select(rows::CARD_COLUMNS);
-        first_locked!(self.conn, query, CardRow)
+        first_locked!(self, query, CardRow)
             .map_err(store_error)?
             .map(rows::card)
             .transpose()
@@ -107,7 +143,7 @@ impl Ledger for SqlLedger<'_> {
         cli: &CallerId,
     ) -> Result<(Option<Card>, Option<Card>), StoreError> {
         #[cfg(feature = "mysql")]
-        if let AnyConnection::Mysql(inner) = &mut *self.conn {
+        if let (AnyConnection::Mysql(inner), true) = (&mut *self.conn, self.in_transaction) {
             lock_in_id_order(inner, pin, cli).map_err(store_error)?;
         }
         Ok((self.lock_card_by_pin(pin)?, self.lock_card_by_cli(cli)?))
@@ -157,6 +193,7 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn insert_card(&mut self, card: &NewCard) -> Result<Card, StoreError> {
+        self.writable()?;
         let id = insert_card_row(
             self.conn,
             &CardValues {
@@ -173,6 +210,7 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn update_card(&mut self, card: &Card) -> Result<(), StoreError> {
+        self.writable()?;
         diesel::update(cards::table.find(card.id.0))
             .set((
                 cards::balance.eq(money_sql::to_sql(&card.balance)),
@@ -186,6 +224,7 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError> {
+        self.writable()?;
         diesel::update(users::table.find(id.0))
             .set(users::balance.eq(money_sql::to_sql(balance)))
             .execute(self.conn)
@@ -194,6 +233,7 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError> {
+        self.writable()?;
         let (paymenttype, card, user_id) = rows::payment_holder(payment.holder);
         diesel::insert_into(payments::table)
             .values((

@@ -42,7 +42,8 @@ impl std::fmt::Debug for CardRequest {
 }
 
 /// Serves one `cc_by_cli` request for an authenticated caller. Bad input is refused before
-/// the transaction starts; everything else happens inside one [`Store::transact`].
+/// storage is touched; everything else happens inside one [`Store::transact`], except a
+/// look-up that turns out to change nothing, which is answered from [`Store::read`].
 pub fn cc_by_cli(
     store: &dyn Store,
     codes: &dyn CodeGenerator,
@@ -50,14 +51,23 @@ pub fn cc_by_cli(
     request: &CardRequest,
 ) -> Result<Reply, CcError> {
     let call = Call::parse(request)?;
-    store.transact(&mut |ledger| {
+    let mut work = |ledger: &mut dyn Ledger| {
         Session {
             ledger,
             codes,
             caller,
         }
         .run(&call)
-    })
+    };
+    if call.is_look_up() {
+        // Most look-ups read a sold, active card and write nothing: no transaction, no locks.
+        // One that must write (a card to mark sold, a card to create) starts over below.
+        match store.read(&mut work) {
+            Err(CcError::Storage(StoreError::ReadOnly)) => {}
+            outcome => return outcome,
+        }
+    }
+    store.transact(&mut work)
 }
 
 /// The request, parsed.
@@ -84,6 +94,11 @@ enum GroupChoice {
 }
 
 impl Call {
+    /// A request that adds nothing and moves nothing: no PIN, a zero amount.
+    pub fn is_look_up(&self) -> bool {
+        matches!(&self.intent, Intent::TopUp { amount, .. } if amount.is_zero())
+    }
+
     /// Checks what can be checked without storage: the caller ID, then the amount (only when
     /// no PIN makes it irrelevant).
     pub fn parse(request: &CardRequest) -> Result<Call, CcError> {

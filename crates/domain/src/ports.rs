@@ -22,6 +22,10 @@ pub enum StoreError {
     /// The database could not be reached or answered with an error.
     #[error("storage failure: {0}")]
     Failure(String),
+    /// A write was attempted through the ledger of [`Store::read`]: the work needs a
+    /// transaction after all.
+    #[error("a write needs a transaction")]
+    ReadOnly,
 }
 
 /// Storage as one request sees it, inside one transaction.
@@ -75,6 +79,17 @@ pub trait Store: Send + Sync {
         &self,
         work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
     ) -> Result<Reply, CcError>;
+
+    /// Runs `work` as a look-up: its reads take no locks (each sees the latest committed row)
+    /// and any write fails with [`StoreError::ReadOnly`], which the caller answers by running
+    /// the work in [`Store::transact`]. Cheaper for the database than a transaction; the
+    /// default simply runs a transaction.
+    fn read(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
+    ) -> Result<Reply, CcError> {
+        self.transact(work)
+    }
 }
 
 /// Read-only look-ups for the filters (spec §3), outside any transaction.

@@ -7,7 +7,7 @@ use morcc_adapters::AdapterError;
 use morcc_domain::settings::{ALLOW_API, API_SECRET_KEY};
 use morcc_domain::{
     AuditLog, BigDecimal, CallerId, CardGroupId, CardNumber, CcError, Directory, FailedAttempt,
-    Holder, Money, NewCard, OwnerId, Payment, Pin, StoreError, TaxId, UserId, UserType,
+    Holder, Money, NewCard, OwnerId, Payment, Pin, Store, StoreError, TaxId, UserId, UserType,
 };
 
 use crate::support::*;
@@ -36,6 +36,33 @@ fn percent(text: &str) -> BigDecimal {
 }
 
 contract_tests! {
+    /// A look-up's ledger reads what is committed and refuses every write.
+    fn read_refuses_writes(db: &Database) {
+        let group = group(db, "g");
+        let spec = CardSpec { cardgroup_id: group, balance: money("4.5"), pin: Some(pin("4321")), number: None, callerid: Some(cli("77")), sold: true };
+        let id = admin::create_card(db, &spec).unwrap();
+        let mut seen = None;
+        let outcome = db.read(&mut |ledger| {
+            let mut card = ledger.lock_card_by_cli(&cli("77"))?.unwrap();
+            seen = Some(card.balance.clone());
+            card.balance = money("1000");
+            ledger.update_card(&card)?;
+            Ok(placeholder_reply())
+        });
+        assert_eq!(outcome, Err(CcError::Storage(StoreError::ReadOnly)));
+        assert_eq!(seen, Some(money("4.5")));
+        assert_eq!(admin::card(db, id).unwrap().unwrap().balance, money("4.5"));
+        let refused = db.read(&mut |ledger| {
+            ledger.record_payment(&Payment {
+                holder: Holder::Card(id), amount: money("1"), tax: Money::zero(), gross: money("1"),
+                currency: "USD".into(), owner_id: OwnerId(0), description: String::new(),
+            })?;
+            Ok(placeholder_reply())
+        });
+        assert_eq!(refused, Err(CcError::Storage(StoreError::ReadOnly)));
+        assert!(admin::payments_for(db, Holder::Card(id)).unwrap().is_empty());
+    }
+
     /// Devices are found by their caller ID exactly; providers' devices say so.
     fn devices_by_caller_id(db: &Database) {
         let user = admin::create_user(db, "u", "pw", &UserType::User, OwnerId(0), &Money::zero()).unwrap();

@@ -4,6 +4,7 @@
 mod card_path;
 mod device_path;
 mod filters;
+mod look_ups;
 mod parsing;
 mod pin_path;
 mod support;

@@ -1,0 +1,224 @@
+//! Look-ups (no PIN, zero amount) are answered from `Store::read` when they change nothing,
+//! and start over in a transaction when they must write.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use morcc_domain::ports::MockLedger;
+use morcc_domain::{
+    cc_by_cli, CallerId, Card, CardGroup, CardGroupId, CcError, Currency, Device, Ledger, Money,
+    NewCard, Payment, Pin, Reply, Store, StoreError, Tax, TaxId, User, UserId,
+};
+
+use crate::support::*;
+
+/// A store that tells look-ups from transactions: `read` hands out the mock behind a guard
+/// that refuses writes, as a real store's look-up ledger does.
+struct CountingStore {
+    ledger: Mutex<MockLedger>,
+    reads: AtomicUsize,
+    transactions: AtomicUsize,
+}
+
+impl CountingStore {
+    fn new(ledger: MockLedger) -> Self {
+        CountingStore {
+            ledger: Mutex::new(ledger),
+            reads: AtomicUsize::new(0),
+            transactions: AtomicUsize::new(0),
+        }
+    }
+
+    fn counts(&self) -> (usize, usize) {
+        (
+            self.reads.load(Ordering::SeqCst),
+            self.transactions.load(Ordering::SeqCst),
+        )
+    }
+}
+
+impl Store for CountingStore {
+    fn transact(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
+    ) -> Result<Reply, CcError> {
+        self.transactions.fetch_add(1, Ordering::SeqCst);
+        work(&mut *self.ledger.lock().unwrap())
+    }
+
+    fn read(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
+    ) -> Result<Reply, CcError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        work(&mut ReadOnly(&mut self.ledger.lock().unwrap()))
+    }
+}
+
+/// Reads pass through; writes fail with `StoreError::ReadOnly`.
+struct ReadOnly<'a>(&'a mut MockLedger);
+
+impl Ledger for ReadOnly<'_> {
+    fn device_by_cli(&mut self, cli: &CallerId) -> Result<Option<Device>, StoreError> {
+        self.0.device_by_cli(cli)
+    }
+    fn lock_user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.0.lock_user(id)
+    }
+    fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
+        self.0.lock_card_by_cli(cli)
+    }
+    fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
+        self.0.lock_card_by_pin(pin)
+    }
+    fn lock_cards_by_pin_and_cli(
+        &mut self,
+        pin: &Pin,
+        cli: &CallerId,
+    ) -> Result<(Option<Card>, Option<Card>), StoreError> {
+        self.0.lock_cards_by_pin_and_cli(pin, cli)
+    }
+    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
+        self.0.card_group(id)
+    }
+    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
+        self.0.tax(id)
+    }
+    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
+        self.0.currency(name)
+    }
+    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
+        self.0.system_currency()
+    }
+    fn insert_card(&mut self, _: &NewCard) -> Result<Card, StoreError> {
+        Err(StoreError::ReadOnly)
+    }
+    fn update_card(&mut self, _: &Card) -> Result<(), StoreError> {
+        Err(StoreError::ReadOnly)
+    }
+    fn update_user_balance(&mut self, _: UserId, _: &Money) -> Result<(), StoreError> {
+        Err(StoreError::ReadOnly)
+    }
+    fn record_payment(&mut self, _: &Payment) -> Result<(), StoreError> {
+        Err(StoreError::ReadOnly)
+    }
+}
+
+fn sold(card: Card) -> Card {
+    Card {
+        sold: true,
+        active: true,
+        ..card
+    }
+}
+
+#[test]
+fn a_look_up_of_a_sold_active_card_is_answered_without_a_transaction() {
+    let world = World {
+        cards: vec![sold(card_with_cli(7, 1, "12.5", "4444"))],
+        ..World::default()
+    };
+    let store = CountingStore::new(world.ledger());
+    let reply = cc_by_cli(&store, &codes(), &admin(), &ask("4444"));
+    assert_eq!(card_reply(reply).card.balance, money("12.5"));
+    assert_eq!(store.counts(), (1, 0));
+}
+
+#[test]
+fn a_look_up_of_an_unknown_caller_id_is_not_found_without_a_transaction() {
+    let store = CountingStore::new(World::default().ledger());
+    assert_eq!(
+        cc_by_cli(&store, &codes(), &admin(), &ask("4444").amount("0")),
+        Err(CcError::CardNotFound)
+    );
+    assert_eq!(store.counts(), (1, 0));
+}
+
+#[test]
+fn a_look_up_that_must_mark_the_card_sold_starts_over_in_a_transaction() {
+    let unsold = Card {
+        sold: false,
+        active: false,
+        ..card_with_cli(7, 1, "3", "4444")
+    };
+    let mut ledger = World {
+        cards: vec![unsold],
+        ..World::default()
+    }
+    .ledger();
+    let writes = allow_writes(&mut ledger);
+    let store = CountingStore::new(ledger);
+    let reply = card_reply(cc_by_cli(&store, &codes(), &admin(), &ask("4444")));
+    assert!(reply.card.sold && reply.card.active);
+    assert_eq!(store.counts(), (1, 1));
+    assert_eq!(
+        writes.all().len(),
+        1,
+        "the card was written once, in the transaction"
+    );
+    assert!(writes.payments().is_empty());
+}
+
+#[test]
+fn a_zero_amount_with_a_group_creates_the_card_in_a_transaction() {
+    let mut ledger = World::default().ledger();
+    let writes = allow_writes(&mut ledger);
+    let store = CountingStore::new(ledger);
+    let reply = card_reply(cc_by_cli(
+        &store,
+        &codes(),
+        &admin(),
+        &ask("4444").group("1"),
+    ));
+    assert!(reply.card.balance.is_zero());
+    assert_eq!(store.counts(), (1, 1));
+    assert_eq!(writes.balances().len(), 1);
+}
+
+#[test]
+fn a_device_s_balance_is_looked_up_without_a_transaction() {
+    let world = World {
+        devices: vec![("4444".into(), device(3, 9))],
+        users: vec![user(9, morcc_domain::OwnerId(0), "40")],
+        ..World::default()
+    };
+    let store = CountingStore::new(world.ledger());
+    let reply = device_reply(cc_by_cli(&store, &codes(), &admin(), &ask("4444")));
+    assert_eq!(reply.new_balance, money("40"));
+    assert_eq!(store.counts(), (1, 0));
+}
+
+#[test]
+fn top_ups_and_pin_transfers_go_straight_to_a_transaction() {
+    let world = World {
+        cards: vec![sold(card_with_cli(7, 1, "1", "4444"))],
+        ..World::default()
+    };
+    let mut ledger = world.ledger();
+    allow_writes(&mut ledger);
+    let store = CountingStore::new(ledger);
+    card_reply(cc_by_cli(
+        &store,
+        &codes(),
+        &admin(),
+        &ask("4444").amount("5"),
+    ));
+    assert_eq!(store.counts(), (0, 1));
+    let _ = cc_by_cli(&store, &codes(), &admin(), &ask("4444").pin("123"));
+    assert_eq!(store.counts(), (0, 2));
+}
+
+#[test]
+fn a_storage_failure_during_a_look_up_is_not_retried_as_a_transaction() {
+    let mut ledger = MockLedger::new();
+    ledger
+        .expect_device_by_cli()
+        .returning(|_| Err(StoreError::Failure("down".into())));
+    let store = CountingStore::new(ledger);
+    let outcome = cc_by_cli(&store, &codes(), &admin(), &ask("4444"));
+    assert_eq!(
+        outcome,
+        Err(CcError::Storage(StoreError::Failure("down".into())))
+    );
+    assert_eq!(store.counts(), (1, 0));
+}
