@@ -1,0 +1,142 @@
+//! The same mix with no HTTP: the domain's filters and call on morcc's adapters, from N
+//! threads sharing one pool sized as morcc sizes it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use morcc_adapters::{Database, SecureCodes};
+use morcc_domain::{
+    authenticate, cc_by_cli, CardRequest, Credentials, HashedParams, Method, Origin,
+};
+
+use crate::load::RunPlan;
+use crate::stats::{CpuMeter, Recorder, RunReport};
+use crate::workload::{Rng, Workload, API_PASSWORD, API_USER};
+
+/// What the direct run includes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectScope {
+    /// `authenticate` (user and settings look-ups, SHA1s) then `cc_by_cli`, per request.
+    AuthAndCall,
+    /// `cc_by_cli` only (authenticated once per thread): the database work of the call.
+    CallOnly,
+}
+
+/// Opens a pool on `url` exactly as `morcc serve` would (same defaults, same overrides).
+pub fn open_like_morcc(url: &str, pool_size: Option<u32>) -> Result<Database, String> {
+    use clap::Parser;
+    let mut args = vec![
+        "morcc".to_owned(),
+        "--database-url".to_owned(),
+        url.to_owned(),
+    ];
+    if let Some(size) = pool_size {
+        args.push("--pool-size".to_owned());
+        args.push(size.to_string());
+    }
+    let cli = morcc::cli::Cli::try_parse_from(args).map_err(|e| e.to_string())?;
+    morcc::server::open_database(&cli.database).map_err(|e| e.to_string())
+}
+
+/// Runs the mix on `database` from `plan.concurrency` threads.
+pub fn run_direct(
+    database: Arc<Database>,
+    workload: Arc<Workload>,
+    plan: RunPlan,
+    scope: DirectScope,
+    database_pid: Option<String>,
+    label: &str,
+) -> Result<RunReport, String> {
+    let started = Instant::now();
+    let measure_from = started + plan.warmup;
+    let deadline = measure_from + plan.measure;
+    let threads: Vec<_> = (0..plan.concurrency)
+        .map(|index| {
+            let database = database.clone();
+            let workload = workload.clone();
+            std::thread::Builder::new()
+                .name(format!("direct-{index}"))
+                .spawn(move || {
+                    thread_loop(
+                        &database,
+                        &workload,
+                        Rng::new(0xD1EC_7000 + index as u64 * 104_729),
+                        scope,
+                        measure_from,
+                        deadline,
+                    )
+                })
+                .map_err(|e| format!("thread: {e}"))
+        })
+        .collect::<Result<_, _>>()?;
+    std::thread::sleep(measure_from.saturating_duration_since(Instant::now()));
+    let meter = CpuMeter::start(None, database_pid);
+    std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+    let cpu = meter.finish();
+    let mut merged = Recorder::default();
+    for thread in threads {
+        merged.merge(thread.join().map_err(|_| "a direct thread panicked")??);
+    }
+    let mut report = RunReport::new(label, plan.concurrency, plan.measure, merged);
+    report.cpu = cpu;
+    Ok(report)
+}
+
+fn thread_loop(
+    database: &Database,
+    workload: &Workload,
+    mut rng: Rng,
+    scope: DirectScope,
+    measure_from: Instant,
+    deadline: Instant,
+) -> Result<Recorder, String> {
+    let mut recorder = Recorder::default();
+    let origin = Origin {
+        remote_address: "127.0.0.1".to_owned(),
+        target: "/api/cc_by_cli".to_owned(),
+    };
+    let mut cached_caller = None;
+    while Instant::now() < deadline {
+        let op = workload.next_op(&mut rng);
+        let started = Instant::now();
+        let hashed = HashedParams {
+            pin: op.pin.as_deref(),
+            amount: op.amount.as_deref(),
+            callerid: Some(&op.callerid),
+            cardgroup_id: None,
+        };
+        let credentials = Credentials {
+            username: Some(API_USER),
+            password: Some(API_PASSWORD),
+            hash: Some(&op.hash),
+            hashed,
+            method: Method::Post,
+        };
+        let caller = match (scope, &cached_caller) {
+            (DirectScope::CallOnly, Some(caller)) => Ok(Clone::clone(caller)),
+            _ => authenticate(database, database, &credentials, &origin),
+        };
+        let outcome = match caller {
+            Ok(caller) => {
+                let request = CardRequest {
+                    callerid: Some(op.callerid.clone()),
+                    pin: op.pin.clone(),
+                    amount: op.amount.clone(),
+                    cardgroup_id: None,
+                };
+                let result = cc_by_cli(database, &SecureCodes, &caller, &request);
+                if scope == DirectScope::CallOnly {
+                    cached_caller = Some(caller);
+                }
+                result.map(drop).map_err(|error| format!("{error}"))
+            }
+            Err(error) => Err(format!("{error}")),
+        };
+        let latency = started.elapsed();
+        workload.completed(&op, outcome.is_ok());
+        if started >= measure_from && started < deadline {
+            recorder.record(op.kind, latency, outcome);
+        }
+    }
+    Ok(recorder)
+}
