@@ -43,6 +43,21 @@ pub(crate) fn store_error(error: DieselError) -> StoreError {
     }
 }
 
+/// Classifies a failed insert into `cards`. A taken number or PIN is a [`StoreError::Duplicate`]
+/// (the domain draws new codes); a taken caller ID means a concurrent request sold a card to
+/// the same phone since this transaction looked, so the whole transaction must run again and
+/// find that card: a [`StoreError::Conflict`]. The message names the column, never the value.
+pub(crate) fn card_insert_error(error: DieselError) -> StoreError {
+    match &error {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+            if info.message().contains("callerid") =>
+        {
+            StoreError::Conflict("cards.callerid was taken by a concurrent request".into())
+        }
+        _ => store_error(error),
+    }
+}
+
 /// diesel reports these as `Unknown`, so they are told apart by the server's message:
 /// MySQL 1205 (lock wait timeout), SQLite `SQLITE_BUSY` and `SQLITE_LOCKED`.
 fn is_lost_race(message: &str) -> bool {

@@ -9,7 +9,7 @@ use morcc_domain::{
 };
 
 use crate::connection::{AnyConnection, Database};
-use crate::error::store_error;
+use crate::error::{card_insert_error, store_error};
 use crate::money_sql;
 use crate::rows::{self, CardGroupRow, CardRow, TaxRow, UserRow};
 use crate::schema::{callerids, cardgroups, cards, currencies, devices, payments, providers};
@@ -319,7 +319,7 @@ pub(crate) fn insert_card_row(
             cards::owner_id.eq(card.owner_id),
         ))
         .execute(conn)
-        .map_err(store_error)?;
+        .map_err(card_insert_error)?;
     last_insert_id(conn).map(CardId)
 }
 

@@ -179,7 +179,8 @@ fn serve(services: &Services, params: &Params, method: Method, origin: &Origin) 
         Ok(caller) => caller,
         // A storage failure is not a verdict on the request: answer as the call would.
         Err(error @ FilterError::Storage(_)) => {
-            return action_failure(texts::filter_error(&error), xml_extension)
+            tracing::warn!(cause = %error, "users or settings unreadable");
+            return action_failure(texts::filter_error(&error), xml_extension);
         }
         Err(error) => {
             let text = texts::filter_error(&error);
@@ -202,9 +203,20 @@ fn serve(services: &Services, params: &Params, method: Method, origin: &Origin) 
                 outcome: "ok",
                 xml_extension,
             },
-            Err(_) => action_failure(texts::TRANSACTION_FAILED, xml_extension),
+            Err(error) => {
+                tracing::warn!(cause = %error, "settings unreadable");
+                action_failure(texts::TRANSACTION_FAILED, xml_extension)
+            }
         },
-        Err(error) => action_failure(texts::action_error(&error), xml_extension),
+        Err(error) => {
+            let text = texts::action_error(&error);
+            if text == texts::TRANSACTION_FAILED {
+                // The client only learns that it failed; the operator needs the cause. Storage
+                // errors name columns and kinds, never values.
+                tracing::warn!(cause = %error, "transaction failed");
+            }
+            action_failure(text, xml_extension)
+        }
     }
 }
 
