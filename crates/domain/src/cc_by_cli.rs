@@ -2,13 +2,10 @@
 //! create, move or transfer, in one transaction.
 
 use crate::account::Caller;
-use crate::codes::{CallerId, CardNumber, Pin, MAX_CODE_LENGTH};
+use crate::codes::{CallerId, CardNumber, Pin};
 use crate::error::CcError;
 use crate::ids::{CardGroupId, TaxId};
-use crate::model::{
-    Card, CardGroup, Device, Holder, NewCard, Payment, User, DEFAULT_NUMBER_LENGTH,
-    DEFAULT_PIN_LENGTH,
-};
+use crate::model::{Card, CardGroup, Device, Holder, NewCard, Payment, User};
 use crate::money::Money;
 use crate::ports::{CodeGenerator, Ledger, Store, StoreError};
 use crate::pricing::{Currency, PricedTopUp, Pricing, Tax};
@@ -450,8 +447,7 @@ impl Session<'_> {
         callerid: &CallerId,
         balance: Money,
     ) -> Result<Card, CcError> {
-        let number_length = code_length(group.number_length, DEFAULT_NUMBER_LENGTH);
-        let pin_length = code_length(group.pin_length, DEFAULT_PIN_LENGTH);
+        let (number_length, pin_length) = (group.number_digits(), group.pin_digits());
         for _ in 0..CODE_ATTEMPTS {
             let pin = Pin::parse(&self.codes.digits(pin_length)).ok_or(CcError::Inconsistent(
                 "the code generator gave an empty PIN",
@@ -514,14 +510,5 @@ impl Session<'_> {
             balance_with_vat: tax.add(&card.balance.to_figure()),
             card,
         }))
-    }
-}
-
-/// A card group's code length; 0 (unset) means MOR's default, and no code is wider than its
-/// column.
-fn code_length(configured: usize, default: usize) -> usize {
-    match configured {
-        0 => default,
-        length => length.min(MAX_CODE_LENGTH),
     }
 }

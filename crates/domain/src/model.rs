@@ -1,6 +1,6 @@
 //! The rows the call reads and writes: cards, card groups, devices, users and payments.
 
-use crate::codes::{CallerId, CardNumber, Pin};
+use crate::codes::{CallerId, CardNumber, Pin, MAX_CODE_LENGTH};
 use crate::ids::{CardGroupId, CardId, DeviceId, OwnerId, TaxId, UserId};
 use crate::money::Money;
 
@@ -79,6 +79,27 @@ pub struct CardGroup {
     /// `cardgroups.tell_balance_in_currency`: the currency its cards are priced in; blank
     /// means the system currency.
     pub currency: String,
+}
+
+impl CardGroup {
+    /// Digits of a new card's number: `number_length`, MOR's default when unset (0), never
+    /// wider than the column.
+    pub fn number_digits(&self) -> usize {
+        code_length(self.number_length, DEFAULT_NUMBER_LENGTH)
+    }
+
+    /// Digits of a new PIN: `pin_length`, MOR's default when unset (0), never wider than the
+    /// column.
+    pub fn pin_digits(&self) -> usize {
+        code_length(self.pin_length, DEFAULT_PIN_LENGTH)
+    }
+}
+
+fn code_length(configured: usize, default: usize) -> usize {
+    match configured {
+        0 => default,
+        length => length.min(MAX_CODE_LENGTH),
+    }
 }
 
 /// A device (a phone line of a user): a row of `devices`, found through `callerids`.
