@@ -49,8 +49,9 @@ impl UserType {
     }
 }
 
-/// A user as the login filter sees it: a row of `users`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A user as the login filter sees it: a row of `users`. Its `Debug` form leaves out the
+/// password hash.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Account {
     /// `users.id`.
     pub id: UserId,
@@ -64,6 +65,18 @@ pub struct Account {
     pub password_sha1: String,
     /// `users.blocked`.
     pub blocked: bool,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("usertype", &self.usertype)
+            .field("owner_id", &self.owner_id)
+            .field("blocked", &self.blocked)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Account {
@@ -109,6 +122,15 @@ mod tests {
         assert_eq!(account("reseller").owner(), OwnerId(7));
         assert_eq!(account("user").owner(), OwnerId(3));
         assert_eq!(account("partner").owner(), OwnerId(3));
+    }
+
+    #[test]
+    fn debug_output_hides_the_password_hash() {
+        let account = Account {
+            password_sha1: "d033e22ae348aeb5660fc2140aec35850c4da997".into(),
+            ..account("admin")
+        };
+        assert!(!format!("{account:?}").contains("d033e22a"));
     }
 
     #[test]

@@ -60,7 +60,9 @@ pub fn cc_by_cli(
         // Most look-ups read a sold, active card and write nothing: no transaction, no locks.
         // One that must write (a card to mark sold, a card to create) starts over below.
         match store.read(&mut work) {
-            Err(CcError::Storage(StoreError::ReadOnly)) => {}
+            // A look-up that lost a race (a busy SQLite file) also gets the transaction's
+            // retries.
+            Err(CcError::Storage(StoreError::ReadOnly | StoreError::Conflict(_))) => {}
             outcome => return outcome,
         }
     }
@@ -324,7 +326,11 @@ impl Session<'_> {
             self.record_transfer(Holder::Card(pin_card.id), Holder::Card(holder.id), &moved)?;
             self.card_reply(holder, holder_group.tax_id)
         } else {
-            // Another group: the caller ID and its balance move to the PIN card.
+            // Another group: the caller ID and its balance move to the PIN card, which must not
+            // be another phone's card already (that phone would lose it).
+            if pin_card.callerid.is_some() {
+                return Err(CcError::CardAlreadySold);
+            }
             if !holder.balance.is_positive() {
                 return Err(CcError::PinBalanceZero);
             }
@@ -389,7 +395,12 @@ impl Session<'_> {
         let Some(id) = id else {
             return Ok(Tax::none());
         };
-        Ok(self.ledger.tax(id)?.unwrap_or_else(Tax::none))
+        match self.ledger.tax(id)? {
+            Some(tax) if !tax.is_usable() => {
+                Err(CcError::Inconsistent("tax rates add up to -100 % or less"))
+            }
+            tax => Ok(tax.unwrap_or_else(Tax::none)),
+        }
     }
 
     fn system_currency(&mut self) -> Result<Currency, CcError> {

@@ -5,6 +5,15 @@ use std::fmt;
 /// The widest caller ID, PIN or card number a column holds (`VARCHAR(255)`).
 pub const MAX_CODE_LENGTH: usize = 255;
 
+/// Whether every character can stand in an XML 1.0 reply as text: no control characters
+/// (U+0000 to U+001F, U+007F to U+009F) and no non-characters U+FFFE, U+FFFF. A code the reply
+/// echoes must be printable, or the client could not parse the reply to a request that did
+/// succeed, and would send it again.
+pub fn is_printable(code: &str) -> bool {
+    code.chars()
+        .all(|c| !c.is_control() && c != '\u{FFFE}' && c != '\u{FFFF}')
+}
+
 /// A caller ID (CLI): the phone number a customer calls from. Matched exactly, as sent.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct CallerId(String);
@@ -15,10 +24,11 @@ pub struct CallerId(String);
 pub struct CallerIdRequired;
 
 impl CallerId {
-    /// A caller ID as sent; blank (empty or only white space) or wider than
-    /// [`MAX_CODE_LENGTH`] characters is refused.
+    /// A caller ID as sent; blank (empty or only white space), wider than
+    /// [`MAX_CODE_LENGTH`] characters, or holding a character no reply could carry
+    /// ([`is_printable`]) is refused.
     pub fn parse(raw: &str) -> Result<CallerId, CallerIdRequired> {
-        if raw.trim().is_empty() || raw.chars().count() > MAX_CODE_LENGTH {
+        if raw.trim().is_empty() || raw.chars().count() > MAX_CODE_LENGTH || !is_printable(raw) {
             return Err(CallerIdRequired);
         }
         Ok(CallerId(raw.to_owned()))
@@ -41,10 +51,11 @@ impl fmt::Debug for CallerId {
 pub struct Pin(String);
 
 impl Pin {
-    /// A PIN as sent or stored; `None` when empty or wider than [`MAX_CODE_LENGTH`]
-    /// characters, which no card can have.
+    /// A PIN as sent or stored; `None` when empty, wider than [`MAX_CODE_LENGTH`] characters
+    /// or not [printable](is_printable), which no card can have.
     pub fn parse(raw: &str) -> Option<Pin> {
-        (!raw.is_empty() && raw.chars().count() <= MAX_CODE_LENGTH).then(|| Pin(raw.to_owned()))
+        (!raw.is_empty() && raw.chars().count() <= MAX_CODE_LENGTH && is_printable(raw))
+            .then(|| Pin(raw.to_owned()))
     }
 
     /// The PIN itself, for storage and for the card reply.
@@ -84,6 +95,22 @@ mod tests {
             255
         );
         assert_eq!(CallerId::parse("+370 600").unwrap().as_str(), "+370 600");
+    }
+
+    #[test]
+    fn codes_with_characters_no_xml_reply_can_carry_are_refused() {
+        for raw in [
+            "44\u{1}44",
+            "4444\u{0}",
+            "44\n44",
+            "\u{FFFE}4444",
+            "44\u{7F}",
+            "44\u{85}",
+        ] {
+            assert_eq!(CallerId::parse(raw), Err(CallerIdRequired), "{raw:?}");
+            assert_eq!(Pin::parse(raw), None, "{raw:?}");
+        }
+        assert!(CallerId::parse("+370 (600) 12-34 ext. ä").is_ok());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use subtle::ConstantTimeEq;
 
 /// The request parameters that enter the hash, in MOR's order, each as sent (`None` when not
 /// sent, which contributes nothing).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct HashedParams<'a> {
     /// `pin`.
     pub pin: Option<&'a str>,
@@ -15,6 +15,17 @@ pub struct HashedParams<'a> {
     pub callerid: Option<&'a str>,
     /// `cardgroup_id` (or its alias `cardgroup`).
     pub cardgroup_id: Option<&'a str>,
+}
+
+impl std::fmt::Debug for HashedParams<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashedParams")
+            .field("pin", &self.pin.map(|_| "<redacted>"))
+            .field("amount", &self.amount)
+            .field("callerid", &self.callerid)
+            .field("cardgroup_id", &self.cardgroup_id)
+            .finish()
+    }
 }
 
 impl HashedParams<'_> {
@@ -101,6 +112,20 @@ mod tests {
         };
         assert_eq!(only_callerid.mor_hash("k"), sha1_hex("4444k"));
         assert_eq!(with_empties.mor_hash("k"), only_callerid.mor_hash("k"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_pin() {
+        let params = HashedParams {
+            pin: Some("8675309"),
+            callerid: Some("4444"),
+            ..Default::default()
+        };
+        let shown = format!("{params:?}");
+        assert!(
+            !shown.contains("8675309") && shown.contains("4444"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -45,6 +45,12 @@ impl Tax {
         Tax { rates, compound }
     }
 
+    /// Whether gross amounts can be divided by this tax: its factor is positive. Rates that add
+    /// up to -100 % or less (a misconfigured row) cannot.
+    pub fn is_usable(&self) -> bool {
+        self.factor().is_positive()
+    }
+
     /// The multiplier from net to gross: `prod(1 + t/100)` or `1 + sum(t)/100`. Exact.
     fn factor(&self) -> BigDecimal {
         let hundred = BigDecimal::from(100);
@@ -58,7 +64,8 @@ impl Tax {
         }
     }
 
-    /// Removes the tax from a gross figure. Division keeps 100 significant digits.
+    /// Removes the tax from a gross figure. Division keeps 100 significant digits. The tax must
+    /// be [usable](Tax::is_usable): a zero factor cannot be divided by.
     pub fn strip(&self, gross: &Figure) -> Figure {
         if self.rates.is_empty() {
             return gross.clone();
@@ -134,11 +141,6 @@ impl Pricing {
             tax,
         }
     }
-
-    /// A balance with the tax added back (`balance_with_vat`), in the system currency.
-    pub fn with_tax(&self, balance: &Money) -> Figure {
-        self.tax.add(&balance.to_figure())
-    }
 }
 
 #[cfg(test)]
@@ -187,7 +189,10 @@ mod tests {
         let priced = pricing.price(&money("100"));
         assert_eq!(priced.net.display(4), "90.9091");
         assert_eq!(priced.net.to_stored_string(), "90.909090909090909");
-        assert_eq!(pricing.with_tax(&priced.net).display(4), "100.0000");
+        assert_eq!(
+            pricing.tax.add(&priced.net.to_figure()).display(4),
+            "100.0000"
+        );
         assert_eq!(&priced.net + &priced.tax, money("100"));
     }
 
@@ -196,7 +201,10 @@ mod tests {
         let pricing = pricing(tax(["10", "10", "10", "10"], true), currency("EUR", "2"));
         let priced = pricing.price(&money("300"));
         assert_eq!(priced.net.display(4), "102.4520");
-        assert_eq!(pricing.with_tax(&priced.net).display(4), "150.0000");
+        assert_eq!(
+            pricing.tax.add(&priced.net.to_figure()).display(4),
+            "150.0000"
+        );
         assert_eq!(priced.currency, "EUR");
         assert_eq!(priced.gross, money("300"));
         assert_eq!(&priced.net + &priced.tax, money("150"));
@@ -238,7 +246,17 @@ mod tests {
         let sum = &(&one + &one) + &one;
         assert_eq!(sum.display(4), "2.8037");
         assert_eq!(one.display(4), "0.9346");
-        assert_eq!(pricing.with_tax(&sum).display(4), "3.0000");
+        assert_eq!(pricing.tax.add(&sum.to_figure()).display(4), "3.0000");
+    }
+
+    #[test]
+    fn rates_down_to_minus_100_percent_are_unusable() {
+        assert!(tax(["10", "0", "0", "0"], false).is_usable());
+        assert!(tax(["-50", "0", "0", "0"], true).is_usable());
+        assert!(!tax(["-100", "0", "0", "0"], false).is_usable());
+        assert!(!tax(["-60", "-40", "0", "0"], false).is_usable());
+        assert!(!tax(["10", "-100", "0", "0"], true).is_usable());
+        assert!(!tax(["-150", "0", "0", "0"], true).is_usable());
     }
 
     #[test]

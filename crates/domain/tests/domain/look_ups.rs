@@ -222,3 +222,32 @@ fn a_storage_failure_during_a_look_up_is_not_retried_as_a_transaction() {
     );
     assert_eq!(store.counts(), (1, 0));
 }
+
+#[test]
+fn a_look_up_that_lost_a_race_gets_the_transaction_s_retries() {
+    let world = World {
+        cards: vec![sold(card_with_cli(7, 1, "2", "4444"))],
+        ..World::default()
+    };
+    let mut busy_once = world.ledger();
+    busy_once.checkpoint();
+    let mut attempts = 0;
+    let cards = world.cards.clone();
+    busy_once.expect_device_by_cli().returning(|_| Ok(None));
+    busy_once.expect_lock_card_by_cli().returning(move |_| {
+        attempts += 1;
+        if attempts == 1 {
+            Err(StoreError::Conflict("database is locked".into()))
+        } else {
+            Ok(cards.first().cloned())
+        }
+    });
+    let groups = world.groups.clone();
+    busy_once
+        .expect_card_group()
+        .returning(move |id| Ok(groups.iter().find(|group| group.id == id).cloned()));
+    let store = CountingStore::new(busy_once);
+    let reply = card_reply(cc_by_cli(&store, &codes(), &admin(), &ask("4444")));
+    assert_eq!(reply.card.balance, money("2"));
+    assert_eq!(store.counts(), (1, 1));
+}

@@ -267,3 +267,14 @@ fn a_storage_failure_during_a_transfer_fails_the_transaction_before_the_second_w
         )))
     );
 }
+
+#[test]
+fn across_groups_a_pin_card_bound_to_another_phone_is_not_taken_from_it() {
+    let mut world = world();
+    world.cards = vec![
+        card_with_cli(7, 1, "5", CLI),
+        card_with_cli(8, 2, "1", "another phone"),
+    ];
+    let request = ask(CLI).pin(&pin_of(8));
+    assert_eq!(run(world.ledger(), &request), Err(CcError::CardAlreadySold));
+}

@@ -298,3 +298,15 @@ fn a_look_up_needs_no_currency_at_all() {
     assert_eq!(reply.card, world.cards[0]);
     assert_eq!(reply.balance_with_vat.display(4), "100.0000");
 }
+
+#[test]
+fn a_tax_row_adding_up_to_minus_100_percent_fails_the_transaction_without_a_write() {
+    let mut world = world_with(tax(&["-100"], false), "");
+    world.cards = vec![card_with_cli(8, 1, "5", CLI)];
+    // No write is allowed: the request must fail before any, instead of dividing by zero.
+    let outcome = run(world.ledger(), &ask(CLI).amount("10"));
+    assert!(
+        matches!(outcome, Err(CcError::Inconsistent(_))),
+        "{outcome:?}"
+    );
+}
