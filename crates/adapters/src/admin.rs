@@ -116,6 +116,7 @@ pub fn create_user(
     balance: &Money,
 ) -> Result<UserId, AdapterError> {
     let password_sha1 = sha1_hex(password);
+    let balance = money_sql::to_sql(balance)?;
     db.in_transaction(|conn| {
         diesel::insert_into(users::table)
             .values((
@@ -123,7 +124,7 @@ pub fn create_user(
                 users::password.eq(&password_sha1),
                 users::usertype.eq(usertype.as_str()),
                 users::owner_id.eq(owner_id.0),
-                users::balance.eq(money_sql::to_sql(balance)),
+                users::balance.eq(&balance),
             ))
             .execute(conn)
             .map_err(store_error)?;
@@ -273,7 +274,7 @@ fn setting_exists(
 /// Sets the exchange rate of currency `name` (relative to the system currency), adding an
 /// active currency of that name when there is none.
 pub fn set_exchange_rate(db: &Database, name: &str, rate: &BigDecimal) -> Result<(), AdapterError> {
-    let rate = money_sql::decimal_to_sql(rate);
+    let rate = money_sql::decimal_to_sql(rate)?;
     db.in_transaction(|conn| {
         let existing = currencies::table
             .filter(currencies::name.eq(name))
@@ -302,6 +303,7 @@ pub fn set_exchange_rate(db: &Database, name: &str, rate: &BigDecimal) -> Result
 /// Adds a row of `taxes`.
 pub fn create_tax(db: &Database, spec: &TaxSpec) -> Result<TaxId, AdapterError> {
     let [v1, v2, v3, v4] = spec.values.each_ref().map(money_sql::decimal_to_sql);
+    let [v1, v2, v3, v4] = [v1?, v2?, v3?, v4?];
     let [e1, e2, e3, e4] = spec.enabled.map(i32::from);
     db.in_transaction(|conn| {
         diesel::insert_into(taxes::table)

@@ -98,6 +98,25 @@ impl Target {
     }
 }
 
+/// How each MySQL session is prepared.
+///
+/// A request should not hang on a row lock for InnoDB's default 50 s; a timeout is a conflict,
+/// which the unit of work retries.
+///
+/// READ COMMITTED: every row the call writes is read with FOR UPDATE, which sees the latest
+/// committed version at any isolation level; REPEATABLE READ would add gap locks on the unique
+/// keys, which only breed deadlocks with inserts of new cards.
+///
+/// `STRICT_ALL_TABLES`: a value that does not fit its column (a balance past `DECIMAL(30,15)`,
+/// an over-long string) is an error, never a clamped or truncated value and a warning; a
+/// server configured without strict mode (as MOR servers often are) must not break the ledger.
+/// The server's other modes are kept, and a session that already has it is left unchanged.
+#[cfg(feature = "mysql")]
+const MYSQL_SESSION: &str = "SET SESSION innodb_lock_wait_timeout = 5; \
+     SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; \
+     SET SESSION sql_mode = IF(FIND_IN_SET('STRICT_ALL_TABLES', @@SESSION.sql_mode) > 0, \
+         @@SESSION.sql_mode, CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES'));";
+
 /// The r2d2 manager: opens connections of the URL's backend and prepares each session.
 pub(crate) struct Manager {
     target: Target,
@@ -130,17 +149,8 @@ impl ManageConnection for Manager {
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
             }
-            // A request should not hang on a row lock for InnoDB's default 50 s; a timeout is a
-            // conflict, which the unit of work retries.
             #[cfg(feature = "mysql")]
-            //
-            // READ COMMITTED: every row the call writes is read with FOR UPDATE, which sees the
-            // latest committed version at any isolation level; REPEATABLE READ would add gap
-            // locks on the unique keys, which only breed deadlocks with inserts of new cards.
-            Target::Mysql(_) => {
-                "SET SESSION innodb_lock_wait_timeout = 5; \
-                 SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED;"
-            }
+            Target::Mysql(_) => MYSQL_SESSION,
         };
         conn.batch_execute(session)
             .map_err(diesel::r2d2::Error::QueryError)?;
@@ -288,4 +298,49 @@ fn backoff(attempt: u32) -> Duration {
     use rand::Rng;
     let ceiling = 10u64 << attempt.saturating_sub(1).min(6);
     Duration::from_millis(rand::rng().random_range(1..=ceiling))
+}
+
+#[cfg(all(test, feature = "mysql"))]
+mod tests {
+    use diesel::sql_types::Text;
+    use diesel::{MysqlConnection, RunQueryDsl};
+
+    use super::*;
+
+    fn sql_mode(conn: &mut MysqlConnection) -> String {
+        diesel::select(diesel::dsl::sql::<Text>("@@SESSION.sql_mode"))
+            .get_result(conn)
+            .unwrap()
+    }
+
+    /// Whatever the server's modes, a session is strict, keeps the other modes, and preparing
+    /// it twice changes nothing more.
+    #[test]
+    fn mysql_sessions_are_strict() {
+        let Ok(url) = std::env::var("MORCC_TEST_MYSQL_URL") else {
+            eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped");
+            return;
+        };
+        let mut conn = MysqlConnection::establish(&url).unwrap();
+        for server_modes in ["", "NO_ENGINE_SUBSTITUTION", "STRICT_ALL_TABLES"] {
+            conn.batch_execute(&format!("SET SESSION sql_mode = '{server_modes}'"))
+                .unwrap();
+            conn.batch_execute(MYSQL_SESSION).unwrap();
+            let once = sql_mode(&mut conn);
+            conn.batch_execute(MYSQL_SESSION).unwrap();
+            assert_eq!(sql_mode(&mut conn), once, "idempotent");
+            let modes: Vec<&str> = once.split(',').collect();
+            assert_eq!(
+                modes
+                    .iter()
+                    .filter(|mode| **mode == "STRICT_ALL_TABLES")
+                    .count(),
+                1,
+                "{once}"
+            );
+            for kept in server_modes.split(',').filter(|mode| !mode.is_empty()) {
+                assert!(modes.contains(&kept), "{kept} lost: {once}");
+            }
+        }
+    }
 }

@@ -211,9 +211,10 @@ impl Ledger for SqlLedger<'_> {
 
     fn update_card(&mut self, card: &Card) -> Result<(), StoreError> {
         self.writable()?;
+        let balance = money_sql::to_sql(&card.balance)?;
         diesel::update(cards::table.find(card.id.0))
             .set((
-                cards::balance.eq(money_sql::to_sql(&card.balance)),
+                cards::balance.eq(balance),
                 cards::sold.eq(i32::from(card.sold)),
                 cards::active.eq(i32::from(card.active)),
                 cards::callerid.eq(card.callerid.as_ref().map(CallerId::as_str)),
@@ -225,8 +226,9 @@ impl Ledger for SqlLedger<'_> {
 
     fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError> {
         self.writable()?;
+        let balance = money_sql::to_sql(balance)?;
         diesel::update(users::table.find(id.0))
-            .set(users::balance.eq(money_sql::to_sql(balance)))
+            .set(users::balance.eq(balance))
             .execute(self.conn)
             .map(drop)
             .map_err(store_error)
@@ -235,18 +237,21 @@ impl Ledger for SqlLedger<'_> {
     fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError> {
         self.writable()?;
         let (paymenttype, card, user_id) = rows::payment_holder(payment.holder);
+        let amount = money_sql::to_sql(&payment.amount)?;
+        let gross = money_sql::to_sql(&payment.gross)?;
+        let tax = money_sql::to_sql(&payment.tax)?;
         diesel::insert_into(payments::table)
             .values((
                 payments::paymenttype.eq(paymenttype),
-                payments::amount.eq(money_sql::to_sql(&payment.amount)),
+                payments::amount.eq(amount),
                 payments::currency.eq(&payment.currency),
-                payments::gross.eq(money_sql::to_sql(&payment.gross)),
+                payments::gross.eq(gross),
                 payments::date_added.eq(now),
                 payments::completed.eq(1),
                 payments::user_id.eq(user_id),
                 payments::card.eq(card),
                 payments::owner_id.eq(payment.owner_id.0),
-                payments::tax.eq(money_sql::to_sql(&payment.tax)),
+                payments::tax.eq(tax),
                 payments::description.eq(&payment.description),
             ))
             .execute(self.conn)
@@ -307,12 +312,13 @@ pub(crate) fn insert_card_row(
     conn: &mut AnyConnection,
     card: &CardValues<'_>,
 ) -> Result<CardId, StoreError> {
+    let balance = money_sql::to_sql(card.balance)?;
     diesel::insert_into(cards::table)
         .values((
             cards::cardgroup_id.eq(card.cardgroup_id.0),
             cards::number.eq(card.number),
             cards::pin.eq(card.pin),
-            cards::balance.eq(money_sql::to_sql(card.balance)),
+            cards::balance.eq(balance),
             cards::sold.eq(i32::from(card.sold)),
             cards::active.eq(1),
             cards::callerid.eq(card.callerid),

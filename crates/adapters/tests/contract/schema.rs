@@ -2,7 +2,7 @@
 
 use morcc_adapters::admin::{self, CardSpec};
 use morcc_adapters::{AdapterError, Backend, Database, PoolSettings};
-use morcc_domain::{CardId, Holder, Money, OwnerId, UserType};
+use morcc_domain::{CardId, Holder, Money, OwnerId, StoreError, UserType};
 
 use crate::support::*;
 
@@ -48,6 +48,18 @@ contract_tests! {
             Ok(())
         }).unwrap();
         assert_eq!(admin::user_balance(db, user).unwrap(), Some(negative.clone()));
+    }
+
+    /// The operator's writes refuse what DECIMAL(30,15) cannot hold, on every backend.
+    fn operator_values_past_decimal_30_15_are_refused(db: &Database) {
+        let too_wide = money("1000000000000000");
+        let refused = admin::create_user(db, "rich", "pw", &UserType::User, OwnerId(0), &too_wide).unwrap_err();
+        assert!(matches!(&refused, AdapterError::Store(StoreError::Failure(message)) if message.contains("out of range")), "{refused:?}");
+        assert!(admin::is_fresh(db).unwrap());
+        let refused = admin::set_exchange_rate(db, "EUR", too_wide.as_decimal()).unwrap_err();
+        assert!(matches!(refused, AdapterError::Store(StoreError::Failure(_))), "{refused:?}");
+        let euro = with_ledger(db, |ledger| Ok(ledger.currency("EUR")?)).unwrap();
+        assert!(euro.is_none());
     }
 
     /// 0.1 + 0.2 is 0.3, in balances and in the sum of payments.

@@ -3,8 +3,8 @@
 
 use std::str::FromStr;
 
-use morcc_adapters::admin::{self, CardGroupSpec, TaxSpec};
-use morcc_domain::{BigDecimal, CallerId, CcError, Holder, Money, OwnerId, UserType};
+use morcc_adapters::admin::{self, CardGroupSpec, CardSpec, TaxSpec};
+use morcc_domain::{BigDecimal, CallerId, CcError, Holder, Money, OwnerId, StoreError, UserType};
 
 use crate::support::*;
 
@@ -102,5 +102,35 @@ contract_tests! {
         let trunk = admin::create_device(db, "trunk", -1, &CallerId::parse("556").unwrap()).unwrap();
         let _ = trunk;
         assert_eq!(call(db, &caller, &request("556", "", "1", "")), Err(CcError::CallerIdBelongsToProvider));
+    }
+
+    /// A top-up past DECIMAL(30,15) (16 integer digits) fails on both backends before anything
+    /// is written: MySQL would clamp the balance, SQLite would keep it, and either way the
+    /// balance would part from the sum of its payments.
+    fn balances_past_decimal_30_15_are_refused(db: &Database) {
+        let caller = admin(db);
+        let group = group(db, "cards");
+        let full = money("999999999999999");
+        let card = admin::create_card(db, &CardSpec {
+            cardgroup_id: group,
+            balance: full.clone(),
+            pin: None,
+            number: None,
+            callerid: Some(CallerId::parse("4444").unwrap()),
+            sold: true,
+        }).unwrap();
+        let outcome = call(db, &caller, &request("4444", "", "1", ""));
+        assert!(matches!(outcome, Err(CcError::Storage(StoreError::Failure(_)))), "{outcome:?}");
+        assert_eq!(admin::card(db, card).unwrap().unwrap().balance, full);
+        assert!(admin::payments_for(db, Holder::Card(card)).unwrap().is_empty());
+
+        let customer = admin::create_user(db, "customer", "pw", &UserType::User, OwnerId(0), &full).unwrap();
+        admin::create_device(db, "phone", customer.0, &CallerId::parse("555").unwrap()).unwrap();
+        let outcome = call(db, &caller, &request("555", "", "0.5", ""));
+        assert!(matches!(outcome, Ok(morcc_domain::Reply::Device(_))), "{outcome:?}");
+        let outcome = call(db, &caller, &request("555", "", "0.5", ""));
+        assert!(matches!(outcome, Err(CcError::Storage(StoreError::Failure(_)))), "{outcome:?}");
+        assert_eq!(admin::user_balance(db, customer).unwrap(), Some(money("999999999999999.5")));
+        assert_eq!(admin::payments_for(db, Holder::User(customer)).unwrap().len(), 1);
     }
 }
