@@ -33,7 +33,7 @@ pub struct Cli {
 }
 
 /// Where the data lives; every subcommand that touches it takes the same option.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct DatabaseArgs {
     /// `sqlite://PATH` (relative, or absolute as `sqlite:///var/lib/morcc/cards.db`) or
     /// `mysql://USER:PASSWORD@HOST:PORT/DATABASE` (needs the `mysql` feature).
@@ -143,7 +143,7 @@ pub struct HashArgs {
     pub cardgroup_id: Option<String>,
     /// The secret key; without it, `API_Secret_Key` of `--owner-id` is read from the database.
     #[arg(long, env = "MORCC_API_SECRET_KEY")]
-    pub key: Option<String>,
+    pub key: Option<Secret>,
     #[arg(long, default_value_t = 0)]
     pub owner_id: i64,
 }
@@ -154,7 +154,7 @@ pub struct CreateUserArgs {
     pub username: String,
     /// The password (MOR stores its SHA1).
     #[arg(long, env = "MORCC_NEW_USER_PASSWORD")]
-    pub password: String,
+    pub password: Secret,
     /// admin, accountant, reseller or user.
     #[arg(long, default_value = "user")]
     pub usertype: String,
@@ -254,4 +254,66 @@ pub struct AssignTaxArgs {
     pub cardgroup_id: Option<i64>,
     #[arg(long)]
     pub user_id: Option<i64>,
+}
+
+impl std::fmt::Debug for DatabaseArgs {
+    // The URL of a MySQL server carries its password: show the scheme only.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self.url.split_once("://").map_or("?", |(scheme, _)| scheme);
+        f.debug_struct("DatabaseArgs")
+            .field("url", &format_args!("{scheme}://<redacted>"))
+            .field("pool_size", &self.pool_size)
+            .field("pool_timeout", &self.pool_timeout)
+            .finish()
+    }
+}
+
+/// A password or key given on the command line: usable, but never shown by `Debug`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(text.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_password_key_or_database_credentials() {
+        let cli = Cli::parse_from([
+            "morcc",
+            "--database-url",
+            "mysql://morcc:dbHunter2@db:3306/mor",
+            "create-user",
+            "--username",
+            "ops",
+            "--password",
+            "userHunter2",
+        ]);
+        let shown = format!("{cli:?}");
+        assert!(
+            !shown.contains("dbHunter2") && !shown.contains("userHunter2"),
+            "{shown}"
+        );
+        let hash = Cli::parse_from(["morcc", "hash", "--callerid", "1", "--key", "keyHunter2"]);
+        assert!(!format!("{hash:?}").contains("keyHunter2"));
+    }
 }

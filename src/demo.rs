@@ -9,8 +9,8 @@ use rand::distr::{Alphanumeric, SampleString};
 
 use crate::server::AppError;
 
-/// What the demo created, with the secrets the operator needs once.
-#[derive(Debug)]
+/// What the demo created, with the secrets the operator needs once (printed by
+/// [`Demo::instructions`], never by `Debug`).
 pub struct Demo {
     username: String,
     password: String,
@@ -50,6 +50,15 @@ pub fn seed(database: &Database) -> Result<Demo, AppError> {
 
 fn random_text(length: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rng(), length)
+}
+
+impl std::fmt::Debug for Demo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Demo")
+            .field("username", &self.username)
+            .field("cardgroup_id", &self.cardgroup_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Demo {

@@ -1,6 +1,7 @@
 //! The operator's subcommands: everything an operator would otherwise do in SQL.
 
 use morcc_adapters::admin;
+use morcc_domain::codes::{is_printable, MAX_CODE_LENGTH};
 use morcc_domain::{
     settings, BigDecimal, CallerId, CardGroupId, CardNumber, Directory, HashedParams, Money,
     OwnerId, Pin, TaxId, UserId, UserType,
@@ -13,7 +14,7 @@ use crate::server::{open_database, AppError};
 pub fn run(database_args: &DatabaseArgs, command: Command) -> Result<(), AppError> {
     if let Command::Hash(args) = &command {
         if let Some(key) = &args.key {
-            println!("{}", hash_of(args, key));
+            println!("{}", hash_of(args, key.expose()));
             return Ok(());
         }
     }
@@ -34,7 +35,7 @@ pub fn run(database_args: &DatabaseArgs, command: Command) -> Result<(), AppErro
             let id = admin::create_user(
                 &database,
                 &args.username,
-                &args.password,
+                args.password.expose(),
                 &UserType::parse(&args.usertype),
                 OwnerId(args.owner_id),
                 &money(&args.balance)?,
@@ -64,7 +65,7 @@ pub fn run(database_args: &DatabaseArgs, command: Command) -> Result<(), AppErro
                     .as_deref()
                     .map(|pin| Pin::parse(pin).ok_or_else(|| invalid("PIN")))
                     .transpose()?,
-                number: args.number.map(CardNumber),
+                number: args.number.as_deref().map(card_number).transpose()?,
                 callerid: args
                     .callerid
                     .as_deref()
@@ -81,14 +82,26 @@ pub fn run(database_args: &DatabaseArgs, command: Command) -> Result<(), AppErro
         }
         Command::SetSetting(args) => {
             admin::set_setting(&database, &args.name, &args.value, OwnerId(args.owner_id))?;
-            println!("{} = {} (owner {})", args.name, args.value, args.owner_id);
+            // The secret key is not echoed: terminals are recorded and scrolled back.
+            let shown = if args.name == settings::API_SECRET_KEY {
+                "<set>"
+            } else {
+                args.value.as_str()
+            };
+            println!("{} = {} (owner {})", args.name, shown, args.owner_id);
         }
         Command::SetExchangeRate(args) => {
-            admin::set_exchange_rate(&database, &args.name, &decimal(&args.rate)?)?;
+            let rate = money(&args.rate)?;
+            if !rate.is_positive() {
+                return Err(AppError::Invalid(
+                    "an exchange rate must be positive".into(),
+                ));
+            }
+            admin::set_exchange_rate(&database, &args.name, rate.as_decimal())?;
             println!("{} rate {}", args.name, args.rate);
         }
         Command::CreateTax(args) => {
-            let optional = |value: &Option<String>| value.as_deref().map(decimal).transpose();
+            let optional = |value: &Option<String>| value.as_deref().map(percent).transpose();
             let others = [
                 optional(&args.tax2)?,
                 optional(&args.tax3)?,
@@ -102,7 +115,7 @@ pub fn run(database_args: &DatabaseArgs, command: Command) -> Result<(), AppErro
                     others[2].is_some(),
                 ],
                 values: [
-                    decimal(&args.tax1)?,
+                    percent(&args.tax1)?,
                     others[0].clone().unwrap_or_default(),
                     others[1].clone().unwrap_or_default(),
                     others[2].clone().unwrap_or_default(),
@@ -142,10 +155,25 @@ fn invalid(what: &str) -> AppError {
     AppError::Invalid(format!("not a usable {what}"))
 }
 
+/// A card number as the operator chose it: printable, and no wider than its column.
+fn card_number(text: &str) -> Result<CardNumber, AppError> {
+    let fits = !text.is_empty() && text.chars().count() <= MAX_CODE_LENGTH && is_printable(text);
+    fits.then(|| CardNumber(text.to_owned()))
+        .ok_or_else(|| invalid("card number"))
+}
+
 fn money(text: &str) -> Result<Money, AppError> {
     Money::parse_stored(text).map_err(|_| AppError::Invalid(format!("not a decimal: {text}")))
 }
 
-fn decimal(text: &str) -> Result<BigDecimal, AppError> {
-    Ok(money(text)?.as_decimal().clone())
+/// A tax rate: a decimal percentage, not negative (a rate of -100 % or less cannot be removed
+/// from a price).
+fn percent(text: &str) -> Result<BigDecimal, AppError> {
+    let rate = money(text)?;
+    if rate < Money::zero() {
+        return Err(AppError::Invalid(format!(
+            "a tax rate cannot be negative: {text}"
+        )));
+    }
+    Ok(rate.as_decimal().clone())
 }

@@ -71,6 +71,24 @@ fn a_bad_argument_fails_with_a_message_and_no_panic() {
     let output = morcc(dir.path()).args(["--database-url", "postgres://nowhere/db", "migrate"]).output().unwrap();
     assert!(!output.status.success());
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+    for (refused, why) in [
+        (&["create-tax", "--tax1=-100"][..], "cannot be negative"),
+        (&["set-exchange-rate", "EUR", "0"][..], "must be positive"),
+        (&["create-card", "--cardgroup-id", "1", "--number", "12\u{1}34"][..], "card number"),
+    ] {
+        let output = morcc(dir.path()).args(["--database-url", &url]).args(refused).output().unwrap();
+        assert!(!output.status.success(), "{refused:?} was accepted");
+        assert!(String::from_utf8_lossy(&output.stderr).contains(why), "{refused:?}");
+    }
+}
+
+#[test]
+fn setting_the_secret_key_does_not_echo_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("key.db").display());
+    let printed = run(dir.path(), &["--database-url", &url, "set-setting", "API_Secret_Key", "k3yHunter2"]);
+    assert!(!printed.contains("k3yHunter2"), "{printed}");
+    assert!(run(dir.path(), &["--database-url", &url, "set-setting", "Allow_API", "1"]).contains("Allow_API = 1"));
 }
 
 /// A `morcc serve` process that is killed if the test ends early.

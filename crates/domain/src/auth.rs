@@ -1,6 +1,7 @@
 //! The filters every request passes before the call runs (spec §3), in the spec's order.
 
 use crate::account::{Account, Caller, UserType};
+use crate::codes::MAX_CODE_LENGTH;
 use crate::error::FilterError;
 use crate::hash::{constant_time_eq, sha1_hex, HashedParams};
 use crate::ids::OwnerId;
@@ -119,7 +120,8 @@ fn log_in(
     let (Some(username), Some(password)) = (credentials.username, credentials.password) else {
         return Err(FilterError::BadLogin);
     };
-    if username.is_empty() || password.is_empty() {
+    // No `users.username` is wider than its column: such a name is not worth a look-up.
+    if username.is_empty() || password.is_empty() || username.chars().count() > MAX_CODE_LENGTH {
         return Err(FilterError::BadLogin);
     }
     let account = directory.account_by_username(username)?;

@@ -9,7 +9,7 @@ use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use morcc_domain::{
     authenticate, cc_by_cli, settings, AuditLog, CodeGenerator, Directory, FilterError, Method,
-    Origin, Store,
+    Origin, Store, StoreError,
 };
 
 use crate::params::{BodyKind, Params};
@@ -144,32 +144,32 @@ async fn cc_by_cli_endpoint(
 
 /// The filters, then the call; everything that touches storage, run on a blocking thread.
 fn serve(services: &Services, params: &Params, method: Method, origin: &Origin) -> Answer {
+    let directory = services.directory.as_ref();
+    // Read before anything is decided: once the call has committed, nothing may turn its reply
+    // into a failure that the client would retry.
+    let presentation = match Presentation::read(directory) {
+        Ok(presentation) => presentation,
+        Err(error) => {
+            tracing::warn!(cause = %error, "settings unreadable");
+            return action_failure(texts::TRANSACTION_FAILED, false);
+        }
+    };
+    let xml_extension = presentation.xml_extension;
     let username = params.get("u").unwrap_or_default();
     if services
         .throttle
         .is_locked_out(username, &origin.remote_address)
     {
-        // Refused unseen: no database look-up, so a lockout costs the database nothing.
-        tracing::warn!(username, address = %origin.remote_address, "too many failed logins: refused");
-        let text = texts::filter_error(&FilterError::BadLogin);
-        return Answer {
-            xml: reply::filter_error(text),
-            outcome: text,
-            xml_extension: false,
-        };
+        // Refused unseen: no user look-up, so a lockout costs the database nothing.
+        tracing::warn!(address = %origin.remote_address, "too many failed logins: refused");
+        return filter_failure(&FilterError::BadLogin, xml_extension);
     }
-    let directory = services.directory.as_ref();
-    let xml_extension =
-        settings::is_enabled(directory, settings::XML_API_EXTENSION, settings::SYSTEM)
-            .unwrap_or(false);
-    let authenticated = authenticate(
-        directory,
-        services.audit.as_ref(),
-        &params.credentials(method),
-        origin,
-    );
+    let credentials = params.credentials(method);
+    let authenticated = authenticate(directory, services.audit.as_ref(), &credentials, origin);
     match &authenticated {
-        Ok(_) => services.throttle.record_success(username),
+        Ok(_) => services
+            .throttle
+            .record_success(username, &origin.remote_address),
         Err(error) if error.is_probe() => services
             .throttle
             .record_failure(username, &origin.remote_address),
@@ -182,41 +182,57 @@ fn serve(services: &Services, params: &Params, method: Method, origin: &Origin) 
             tracing::warn!(cause = %error, "users or settings unreadable");
             return action_failure(texts::filter_error(&error), xml_extension);
         }
-        Err(error) => {
-            let text = texts::filter_error(&error);
-            return Answer {
-                xml: reply::filter_error(text),
-                outcome: text,
-                xml_extension,
-            };
-        }
+        Err(error) => return filter_failure(&error, xml_extension),
     };
+    let store = services.store.as_ref();
     match cc_by_cli(
-        services.store.as_ref(),
+        store,
         services.codes.as_ref(),
         &caller,
         &params.card_request(),
     ) {
-        Ok(success) => match settings::nice_number_digits(directory) {
-            Ok(digits) => Answer {
-                xml: reply::success(&success, digits),
-                outcome: "ok",
-                xml_extension,
-            },
-            Err(error) => {
-                tracing::warn!(cause = %error, "settings unreadable");
-                action_failure(texts::TRANSACTION_FAILED, xml_extension)
-            }
+        Ok(success) => Answer {
+            xml: reply::success(&success, presentation.digits),
+            outcome: "ok",
+            xml_extension,
         },
         Err(error) => {
             let text = texts::action_error(&error);
             if text == texts::TRANSACTION_FAILED {
                 // The client only learns that it failed; the operator needs the cause. Storage
-                // errors name columns and kinds, never values.
+                // errors name kinds and columns, never values.
                 tracing::warn!(cause = %error, "transaction failed");
             }
             action_failure(text, xml_extension)
         }
+    }
+}
+
+/// The settings that shape every reply (spec §1, §5), owner 0.
+struct Presentation {
+    xml_extension: bool,
+    digits: u32,
+}
+
+impl Presentation {
+    fn read(directory: &dyn Directory) -> Result<Presentation, StoreError> {
+        Ok(Presentation {
+            xml_extension: settings::is_enabled(
+                directory,
+                settings::XML_API_EXTENSION,
+                settings::SYSTEM,
+            )?,
+            digits: settings::nice_number_digits(directory)?,
+        })
+    }
+}
+
+fn filter_failure(error: &FilterError, xml_extension: bool) -> Answer {
+    let text = texts::filter_error(error);
+    Answer {
+        xml: reply::filter_error(text),
+        outcome: text,
+        xml_extension,
     }
 }
 
@@ -260,5 +276,76 @@ async fn healthz(services: web::Data<Services>) -> HttpResponse {
         HttpResponse::Ok().body("ok\n")
     } else {
         HttpResponse::ServiceUnavailable().body("database unavailable\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::throttle::ThrottleLimits;
+    use actix_web::{test, App};
+    use morcc_domain::ports::{MockAuditLog, MockCodeGenerator, MockDirectory};
+    use morcc_domain::{CcError, Ledger, Reply};
+    use std::sync::atomic::AtomicUsize;
+
+    /// A store that counts the units of work it is asked to run, and fails them.
+    #[derive(Default)]
+    struct CountingStore(AtomicUsize);
+
+    impl Store for CountingStore {
+        fn transact(
+            &self,
+            _: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
+        ) -> Result<Reply, CcError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Err(CcError::Storage(StoreError::Failure(
+                "not in this test".into(),
+            )))
+        }
+    }
+
+    struct Healthy;
+
+    impl HealthCheck for Healthy {
+        fn is_healthy(&self) -> bool {
+            true
+        }
+    }
+
+    #[actix_web::test]
+    async fn unreadable_reply_settings_fail_the_request_before_the_call_runs() {
+        let mut directory = MockDirectory::new();
+        directory.expect_setting().returning(|name, _| match name {
+            settings::NICE_NUMBER_DIGITS => Err(StoreError::Failure("down".into())),
+            _ => Ok(Some("1".into())),
+        });
+        directory.expect_account_by_username().never();
+        let store = Arc::new(CountingStore::default());
+        let services = Services {
+            store: store.clone(),
+            directory: Arc::new(directory),
+            audit: Arc::new(MockAuditLog::new()),
+            codes: Arc::new(MockCodeGenerator::new()),
+            health: Arc::new(Healthy),
+            throttle: Arc::new(LoginThrottle::new(ThrottleLimits::default())),
+        };
+        let app =
+            test::init_service(App::new().configure(configure(services, HttpLimits::default())))
+                .await;
+        let request = test::TestRequest::post()
+            .uri("/api/cc_by_cli")
+            .set_form([
+                ("u", "admin"),
+                ("p", "pw"),
+                ("callerid", "4444"),
+                ("amount", "5"),
+            ])
+            .to_request();
+        let body = test::call_and_read_body(&app, request).await;
+        assert_eq!(
+            body,
+            reply::action_error(texts::TRANSACTION_FAILED).as_bytes()
+        );
+        assert_eq!(store.0.load(Ordering::SeqCst), 0, "no unit of work ran");
     }
 }

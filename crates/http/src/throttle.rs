@@ -4,7 +4,7 @@
 //! Counts are kept in memory, per morcc instance, in fixed windows: a window starts with the
 //! first failure of a key and ends `window` later, when the key's count starts again at zero.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -29,8 +29,13 @@ impl Default for ThrottleLimits {
     }
 }
 
-/// Keys tracked at most; past this, expired windows are purged before a new key is added.
+/// Keys (and trusted pairs) tracked at most. Past this, expired windows are purged (at most
+/// once a second); if the map is still full, new keys go untracked until room returns, so memory
+/// stays bounded whatever a client sends.
 const MAX_TRACKED_KEYS: usize = 100_000;
+
+/// Usernames longer than any `users.username` are not tracked: no user has one.
+const MAX_USERNAME_LENGTH: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
@@ -44,19 +49,33 @@ struct Window {
     failures: u32,
 }
 
+#[derive(Debug)]
+struct State {
+    windows: HashMap<Key, Window>,
+    /// (username, address) pairs that logged in successfully: a username's lockout does not
+    /// apply to them, so an attacker who fails on purpose cannot lock the real client out.
+    trusted: HashSet<(String, String)>,
+    next_purge: Instant,
+}
+
 /// The failure counts of one morcc instance.
 #[derive(Debug)]
 pub struct LoginThrottle {
     limits: ThrottleLimits,
-    windows: Mutex<HashMap<Key, Window>>,
+    state: Mutex<State>,
 }
 
 impl LoginThrottle {
     /// A throttle with these limits.
     pub fn new(limits: ThrottleLimits) -> LoginThrottle {
+        let state = State {
+            windows: HashMap::new(),
+            trusted: HashSet::new(),
+            next_purge: Instant::now(),
+        };
         LoginThrottle {
             limits,
-            windows: Mutex::new(HashMap::new()),
+            state: Mutex::new(state),
         }
     }
 
@@ -70,35 +89,55 @@ impl LoginThrottle {
         self.record_failure_at(username, address, Instant::now());
     }
 
-    /// A successful login forgets the username's failures (not the address's: one valid
-    /// account must not reset the count of an address that probes others).
-    pub fn record_success(&self, username: &str) {
-        self.lock().remove(&Key::Username(username.to_owned()));
+    /// A successful login forgets the username's failures and trusts the pair from now on
+    /// (not the address's failures: one valid account must not reset the count of an address
+    /// that probes others).
+    pub fn record_success(&self, username: &str, address: &str) {
+        let mut state = self.lock();
+        state.windows.remove(&Key::Username(username.to_owned()));
+        let pair = (username.to_owned(), address.to_owned());
+        if state.trusted.len() < MAX_TRACKED_KEYS && !state.trusted.contains(&pair) {
+            state.trusted.insert(pair);
+        }
     }
 
     fn is_locked_out_at(&self, username: &str, address: &str, now: Instant) -> bool {
-        let windows = self.lock();
+        let state = self.lock();
         let over = |key: Key, limit: u32| {
             limit > 0
-                && windows.get(&key).is_some_and(|window| {
+                && state.windows.get(&key).is_some_and(|window| {
                     now.duration_since(window.started) < self.limits.window
                         && window.failures >= limit
                 })
         };
-        over(Key::Username(username.to_owned()), self.limits.per_username)
-            || over(Key::Address(address.to_owned()), self.limits.per_address)
+        let trusted = || {
+            state
+                .trusted
+                .contains(&(username.to_owned(), address.to_owned()))
+        };
+        over(Key::Address(address.to_owned()), self.limits.per_address)
+            || (over(Key::Username(username.to_owned()), self.limits.per_username) && !trusted())
     }
 
     fn record_failure_at(&self, username: &str, address: &str, now: Instant) {
-        let mut windows = self.lock();
-        if windows.len() >= MAX_TRACKED_KEYS {
-            windows.retain(|_, window| now.duration_since(window.started) < self.limits.window);
+        let mut state = self.lock();
+        if state.windows.len() >= MAX_TRACKED_KEYS && now >= state.next_purge {
+            let window = self.limits.window;
+            state
+                .windows
+                .retain(|_, tracked| now.duration_since(tracked.started) < window);
+            state.next_purge = now + Duration::from_secs(1);
         }
-        for key in [
-            Key::Username(username.to_owned()),
-            Key::Address(address.to_owned()),
-        ] {
-            let window = windows.entry(key).or_insert(Window {
+        let username = (username.chars().count() <= MAX_USERNAME_LENGTH)
+            .then(|| Key::Username(username.to_owned()));
+        for key in username
+            .into_iter()
+            .chain([Key::Address(address.to_owned())])
+        {
+            if !state.windows.contains_key(&key) && state.windows.len() >= MAX_TRACKED_KEYS {
+                continue;
+            }
+            let window = state.windows.entry(key).or_insert(Window {
                 started: now,
                 failures: 0,
             });
@@ -112,9 +151,9 @@ impl LoginThrottle {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Window>> {
-        // The map holds counters only; one left half-updated by a panicking thread is harmless.
-        self.windows
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // The state holds counters only; one left half-updated by a panicking thread is harmless.
+        self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -170,10 +209,44 @@ mod tests {
         let now = Instant::now();
         throttle.record_failure_at("alice", "192.0.2.1", now);
         throttle.record_failure_at("alice", "192.0.2.1", now);
-        throttle.record_success("alice");
+        throttle.record_success("alice", "192.0.2.1");
         assert!(!throttle.is_locked_out_at("alice", "192.0.2.2", now));
         throttle.record_failure_at("carol", "192.0.2.1", now);
         assert!(throttle.is_locked_out_at("dave", "192.0.2.1", now));
+    }
+
+    #[test]
+    fn a_username_locked_out_by_others_stays_open_to_an_address_it_logged_in_from() {
+        let throttle = throttle(3, 100);
+        let now = Instant::now();
+        throttle.record_success("api", "192.0.2.10");
+        for attacker in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+            throttle.record_failure_at("api", attacker, now);
+        }
+        assert!(throttle.is_locked_out_at("api", "198.51.100.4", now));
+        assert!(!throttle.is_locked_out_at("api", "192.0.2.10", now));
+    }
+
+    #[test]
+    fn overlong_usernames_are_not_tracked_but_their_address_is() {
+        let throttle = throttle(1, 2);
+        let now = Instant::now();
+        let long = "u".repeat(MAX_USERNAME_LENGTH + 1);
+        throttle.record_failure_at(&long, "192.0.2.1", now);
+        assert_eq!(throttle.lock().windows.len(), 1);
+        throttle.record_failure_at(&long, "192.0.2.1", now);
+        assert!(throttle.is_locked_out_at("anyone", "192.0.2.1", now));
+    }
+
+    #[test]
+    fn the_number_of_tracked_keys_is_bounded() {
+        let throttle = throttle(5, 5);
+        let now = Instant::now();
+        for n in 0..MAX_TRACKED_KEYS {
+            throttle.record_failure_at(&format!("user{n}"), "192.0.2.1", now);
+        }
+        throttle.record_failure_at("one-more", "192.0.2.99", now);
+        assert!(throttle.lock().windows.len() <= MAX_TRACKED_KEYS);
     }
 
     #[test]
