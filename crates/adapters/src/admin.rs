@@ -278,12 +278,12 @@ pub fn set_exchange_rate(db: &Database, name: &str, rate: &BigDecimal) -> Result
     db.in_transaction(|conn| {
         let existing = currencies::table
             .filter(currencies::name.eq(name))
-            .select(currencies::id)
-            .first::<i64>(conn)
+            .select((currencies::id, currencies::name))
+            .first::<(i64, String)>(conn)
             .optional()
             .map_err(store_error)?;
-        match existing {
-            Some(id) => diesel::update(currencies::table.find(id))
+        match rows::exactly(existing, name, |(_, stored)| Some(stored)) {
+            Some((id, _)) => diesel::update(currencies::table.find(id))
                 .set(currencies::exchange_rate.eq(&rate))
                 .execute(conn),
             None => diesel::insert_into(currencies::table)
@@ -359,11 +359,20 @@ pub fn set_user_tax(db: &Database, user: UserId, tax: Option<TaxId>) -> Result<(
 /// Blocks or unblocks a user: a blocked user cannot log in to the API.
 pub fn set_user_blocked(db: &Database, username: &str, blocked: bool) -> Result<(), AdapterError> {
     db.in_transaction(|conn| {
-        let updated = diesel::update(users::table.filter(users::username.eq(username)))
+        let user = users::table
+            .filter(users::username.eq(username))
+            .select((users::id, users::username))
+            .first::<(i64, String)>(conn)
+            .optional()
+            .map_err(store_error)?;
+        let Some((id, _)) = rows::exactly(user, username, |(_, stored)| Some(stored)) else {
+            return Err(AdapterError::NotFound(format!("user {username}")));
+        };
+        diesel::update(users::table.find(id))
             .set(users::blocked.eq(i32::from(blocked)))
             .execute(conn)
             .map_err(store_error)?;
-        found(updated > 0, || format!("user {username}"))
+        Ok(())
     })
 }
 
@@ -429,7 +438,9 @@ pub fn card_by_callerid(db: &Database, cli: &CallerId) -> Result<Option<Card>, A
         .first::<CardRow>(&mut *conn)
         .optional()
         .map_err(store_error)?;
-    Ok(row.map(rows::card).transpose()?)
+    Ok(rows::exactly(row, cli.as_str(), rows::card_callerid)
+        .map(rows::card)
+        .transpose()?)
 }
 
 /// The cards of a group, by id.

@@ -9,6 +9,7 @@ use morcc_domain::{
 
 use crate::connection::Database;
 use crate::error::store_error;
+use crate::rows;
 use crate::schema::{actions, conflines, users};
 
 /// `actions.user_id` of a failure no known user caused, as MOR writes it.
@@ -30,6 +31,8 @@ impl Directory for Database {
             .first::<(i64, String, String, i64, String, i32)>(&mut *conn)
             .optional()
             .map_err(store_error)?;
+        // `admin ` must not log in as `admin` (MySQL's PAD SPACE collation; see `rows::exactly`).
+        let row = rows::exactly(row, username, |row| Some(&row.1));
         Ok(row.map(
             |(id, username, usertype, owner_id, password, blocked)| Account {
                 id: UserId(id),

@@ -84,15 +84,18 @@ impl SqlLedger<'_> {
 
 impl Ledger for SqlLedger<'_> {
     fn device_by_cli(&mut self, cli: &CallerId) -> Result<Option<Device>, StoreError> {
+        // `callerids.cli` is not unique: MySQL's PAD SPACE collation may also return `12 `
+        // for `12` (see `rows::exactly`), so the first exact one wins.
         let found = callerids::table
             .inner_join(devices::table)
             .filter(callerids::cli.eq(cli.as_str()))
             .order(callerids::id)
-            .select((devices::id, devices::user_id))
-            .first::<(i64, i64)>(self.conn)
-            .optional()
-            .map_err(store_error)?;
-        let Some((id, user_id)) = found else {
+            .select((devices::id, devices::user_id, callerids::cli))
+            .load::<(i64, i64, String)>(self.conn)
+            .map_err(store_error)?
+            .into_iter()
+            .find(|(_, _, stored)| stored == cli.as_str());
+        let Some((id, user_id, _)) = found else {
             return Ok(None);
         };
         let used_by_provider = providers::table
@@ -121,8 +124,8 @@ impl Ledger for SqlLedger<'_> {
         let query = cards::table
             .filter(cards::callerid.eq(cli.as_str()))
             .select(rows::CARD_COLUMNS);
-        first_locked!(self, query, CardRow)
-            .map_err(store_error)?
+        let row = first_locked!(self, query, CardRow).map_err(store_error)?;
+        rows::exactly(row, cli.as_str(), rows::card_callerid)
             .map(rows::card)
             .transpose()
     }
@@ -131,8 +134,8 @@ impl Ledger for SqlLedger<'_> {
         let query = cards::table
             .filter(cards::pin.eq(pin.expose()))
             .select(rows::CARD_COLUMNS);
-        first_locked!(self, query, CardRow)
-            .map_err(store_error)?
+        let row = first_locked!(self, query, CardRow).map_err(store_error)?;
+        rows::exactly(row, pin.expose(), rows::card_pin)
             .map(rows::card)
             .transpose()
     }
@@ -171,12 +174,13 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
-        currencies::table
+        let row = currencies::table
             .filter(currencies::name.eq(name))
             .select(rows::CURRENCY_COLUMNS)
             .first::<(String, String)>(self.conn)
             .optional()
-            .map_err(store_error)?
+            .map_err(store_error)?;
+        rows::exactly(row, name, |(stored, _)| Some(stored))
             .map(rows::currency)
             .transpose()
     }
@@ -276,15 +280,21 @@ fn lock_in_id_order(
 ) -> QueryResult<()> {
     let by_pin = cards::table
         .filter(cards::pin.eq(pin.expose()))
-        .select(cards::id)
-        .first::<i64>(conn)
+        .select((cards::id, cards::pin))
+        .first::<(i64, String)>(conn)
         .optional()?;
+    let by_pin = rows::exactly(by_pin, pin.expose(), |(_, stored)| Some(stored));
     let by_cli = cards::table
         .filter(cards::callerid.eq(cli.as_str()))
-        .select(cards::id)
-        .first::<i64>(conn)
+        .select((cards::id, cards::callerid))
+        .first::<(i64, Option<String>)>(conn)
         .optional()?;
-    let ids: Vec<i64> = by_pin.into_iter().chain(by_cli).collect();
+    let by_cli = rows::exactly(by_cli, cli.as_str(), |(_, stored)| stored.as_deref());
+    let ids: Vec<i64> = by_pin
+        .map(|(id, _)| id)
+        .into_iter()
+        .chain(by_cli.map(|(id, _)| id))
+        .collect();
     if ids.len() == 2 {
         cards::table
             .filter(cards::id.eq_any(&ids))

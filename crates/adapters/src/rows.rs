@@ -9,6 +9,30 @@ use morcc_domain::{
 use crate::money_sql::{decimal, money};
 use crate::schema::{cardgroups, cards, currencies, taxes, users};
 
+/// Keeps a row found by a code only when the stored code equals `asked` byte for byte.
+///
+/// MySQL's `utf8mb4_bin` is a PAD SPACE collation: there `'4444 ' = '4444'`, so a look-up
+/// by `4444 ` finds the row of `4444`. The contract matches codes exactly (caller IDs, PINs,
+/// usernames, currency names), so every such look-up checks again here; SQLite compares
+/// bytes already. Collations stay as they are: an existing MOR database has its own.
+pub(crate) fn exactly<T>(
+    row: Option<T>,
+    asked: &str,
+    stored: impl FnOnce(&T) -> Option<&str>,
+) -> Option<T> {
+    row.filter(|row| stored(row) == Some(asked))
+}
+
+/// The stored caller ID of a [`CardRow`].
+pub(crate) fn card_callerid(row: &CardRow) -> Option<&str> {
+    row.7.as_deref()
+}
+
+/// The stored PIN of a [`CardRow`].
+pub(crate) fn card_pin(row: &CardRow) -> Option<&str> {
+    Some(&row.3)
+}
+
 /// The columns of a [`Card`].
 pub(crate) const CARD_COLUMNS: (
     cards::id,

@@ -229,6 +229,51 @@ contract_tests! {
         assert_eq!(admin::cards_in_group(db, group).unwrap().len(), 1);
     }
 
+    /// Codes match byte for byte: a trailing space makes another code, although MySQL's
+    /// `utf8mb4_bin` (a PAD SPACE collation) compares `'4444 ' = '4444'`.
+    fn codes_match_exactly_without_padding(db: &Database) {
+        let group = group(db, "g");
+        let card = admin::create_card(db, &CardSpec {
+            cardgroup_id: group,
+            balance: money("1"),
+            pin: Some(pin("123456")),
+            number: None,
+            callerid: Some(cli("4444")),
+            sold: true,
+        }).unwrap();
+        let user = admin::create_user(db, "admin", "pw", &UserType::Admin, OwnerId(0), &Money::zero()).unwrap();
+        let phone = admin::create_device(db, "phone", user.0, &cli("12")).unwrap();
+
+        with_ledger(db, |ledger| {
+            assert_eq!(ledger.lock_card_by_cli(&cli("4444"))?.map(|card| card.id), Some(card));
+            assert!(ledger.lock_card_by_cli(&cli("4444 "))?.is_none(), "callerid 4444 + space");
+            assert_eq!(ledger.lock_card_by_pin(&pin("123456"))?.map(|card| card.id), Some(card));
+            assert!(ledger.lock_card_by_pin(&pin("123456 "))?.is_none(), "PIN + space");
+            let (by_pin, by_cli) = ledger.lock_cards_by_pin_and_cli(&pin("123456 "), &cli("4444 "))?;
+            assert!(by_pin.is_none() && by_cli.is_none());
+            assert_eq!(ledger.device_by_cli(&cli("12"))?.map(|device| device.id), Some(phone));
+            assert!(ledger.device_by_cli(&cli("12 "))?.is_none(), "cli 12 + space");
+            assert!(ledger.currency("USD")?.is_some());
+            assert!(ledger.currency("USD ")?.is_none(), "currency + space");
+            Ok(())
+        }).unwrap();
+        let looked_up = db.read(&mut |ledger| {
+            assert!(ledger.lock_card_by_cli(&cli("4444 "))?.is_none());
+            Ok(placeholder_reply())
+        });
+        assert!(looked_up.is_ok());
+        assert!(admin::card_by_callerid(db, &cli("4444 ")).unwrap().is_none());
+
+        assert_eq!(db.account_by_username("admin").unwrap().map(|account| account.id), Some(user));
+        assert!(db.account_by_username("admin ").unwrap().is_none(), "username + space");
+        let refused = admin::set_user_blocked(db, "admin ", true).unwrap_err();
+        assert!(matches!(refused, AdapterError::NotFound(_)), "{refused:?}");
+        assert!(!db.account_by_username("admin").unwrap().unwrap().blocked);
+        admin::set_user_blocked(db, "admin", true).unwrap();
+        admin::set_user_blocked(db, "admin", true).unwrap();
+        assert!(db.account_by_username("admin").unwrap().unwrap().blocked);
+    }
+
     /// Work that writes and then fails leaves nothing behind.
     fn rollback(db: &Database) {
         let group = group(db, "g");
