@@ -43,19 +43,29 @@ pub(crate) fn store_error(error: DieselError) -> StoreError {
     }
 }
 
-/// Classifies a failed insert into `cards`. A taken number or PIN is a [`StoreError::Duplicate`]
-/// (the domain draws new codes); a taken caller ID means a concurrent request sold a card to
-/// the same phone since this transaction looked, so the whole transaction must run again and
-/// find that card: a [`StoreError::Conflict`]. The message names the column, never the value.
-pub(crate) fn card_insert_error(error: DieselError) -> StoreError {
+/// Classifies a failed insert into or update of `cards`. A taken number or PIN is a
+/// [`StoreError::Duplicate`] (the domain draws new codes); a taken caller ID means a concurrent
+/// request sold a card to the same phone since this transaction looked (on an insert of a new
+/// card, or on an update that binds a card to the phone, as the PIN path does), so the whole
+/// transaction must run again and find that card: a [`StoreError::Conflict`]. The message
+/// names the column, never the value.
+pub(crate) fn card_write_error(error: DieselError) -> StoreError {
     match &error {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
-            if info.message().contains("callerid") =>
+            if names_callerid_key(info.message()) =>
         {
             StoreError::Conflict("cards.callerid was taken by a concurrent request".into())
         }
         _ => store_error(error),
     }
+}
+
+/// Whether a unique violation is on `cards.callerid`, judged by the key the message ends with,
+/// never by the duplicated value it quotes (an operator's PIN may read "callerid"):
+/// SQLite `UNIQUE constraint failed: cards.callerid`, MariaDB `... for key 'cards_callerid'`,
+/// MySQL 8 `... for key 'cards.cards_callerid'`.
+fn names_callerid_key(message: &str) -> bool {
+    message.ends_with("cards.callerid") || message.ends_with("cards_callerid'")
 }
 
 /// diesel reports these as `Unknown`, so they are told apart by the server's message:
@@ -147,6 +157,31 @@ mod tests {
                 matches!(mapped, StoreError::Conflict(_)),
                 "{message}: {mapped:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_taken_caller_id_is_a_conflict_and_other_taken_codes_duplicates() {
+        for message in [
+            "UNIQUE constraint failed: cards.callerid",
+            "Duplicate entry '4444' for key 'cards_callerid'",
+            "Duplicate entry '4444' for key 'cards.cards_callerid'",
+        ] {
+            let mapped =
+                card_write_error(database_error(DatabaseErrorKind::UniqueViolation, message));
+            assert!(
+                matches!(mapped, StoreError::Conflict(_)),
+                "{message}: {mapped:?}"
+            );
+        }
+        for message in [
+            "UNIQUE constraint failed: cards.pin",
+            "Duplicate entry 'callerid' for key 'cards_pin'",
+            "Duplicate entry '0123456789' for key 'cards.cards_number'",
+        ] {
+            let mapped =
+                card_write_error(database_error(DatabaseErrorKind::UniqueViolation, message));
+            assert_eq!(mapped, StoreError::Duplicate, "{message}");
         }
     }
 

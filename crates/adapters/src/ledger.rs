@@ -9,7 +9,7 @@ use morcc_domain::{
 };
 
 use crate::connection::{AnyConnection, Database};
-use crate::error::{card_insert_error, store_error};
+use crate::error::{card_write_error, store_error};
 use crate::money_sql;
 use crate::rows::{self, CardGroupRow, CardRow, TaxRow, UserRow};
 use crate::schema::{callerids, cardgroups, cards, currencies, devices, payments, providers};
@@ -225,7 +225,7 @@ impl Ledger for SqlLedger<'_> {
             ))
             .execute(self.conn)
             .map(drop)
-            .map_err(store_error)
+            .map_err(card_write_error)
     }
 
     fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError> {
@@ -317,7 +317,8 @@ pub(crate) struct CardValues<'a> {
     pub(crate) callerid: Option<&'a str>,
 }
 
-/// Inserts an active card; [`StoreError::Duplicate`] when its number, PIN or caller ID is taken.
+/// Inserts an active card; [`StoreError::Duplicate`] when its number or PIN is taken,
+/// [`StoreError::Conflict`] when its caller ID is (see [`card_write_error`]).
 pub(crate) fn insert_card_row(
     conn: &mut AnyConnection,
     card: &CardValues<'_>,
@@ -335,7 +336,7 @@ pub(crate) fn insert_card_row(
             cards::owner_id.eq(card.owner_id),
         ))
         .execute(conn)
-        .map_err(card_insert_error)?;
+        .map_err(card_write_error)?;
     last_insert_id(conn).map(CardId)
 }
 

@@ -274,6 +274,26 @@ contract_tests! {
         assert!(db.account_by_username("admin").unwrap().unwrap().blocked);
     }
 
+    /// An update that binds a card to a caller ID another card took meanwhile (a concurrent
+    /// request sold that card to the same phone) lost a race: the unit of work runs again.
+    fn a_caller_id_taken_by_an_update_is_a_conflict(db: &Database) {
+        let group = group(db, "g");
+        let (a, b) = with_ledger(db, |ledger| {
+            let a = ledger.insert_card(&new_card(group, "1111", "2222", "4444"))?;
+            let b = ledger.insert_card(&new_card(group, "3333", "5555", "6666"))?;
+            Ok((a, b))
+        }).unwrap();
+        with_ledger(db, |ledger| {
+            let mut b = ledger.lock_card_by_pin(&pin("5555"))?.unwrap();
+            b.callerid = a.callerid.clone();
+            let taken = ledger.update_card(&b);
+            assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+            Ok(())
+        }).unwrap();
+        assert_eq!(admin::card(db, b.id).unwrap().unwrap().callerid, Some(cli("6666")));
+        assert_eq!(admin::card_by_callerid(db, &cli("4444")).unwrap().map(|card| card.id), Some(a.id));
+    }
+
     /// Work that writes and then fails leaves nothing behind.
     fn rollback(db: &Database) {
         let group = group(db, "g");
