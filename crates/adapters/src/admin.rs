@@ -4,7 +4,6 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use morcc_domain::cc_by_cli::CODE_ATTEMPTS;
-use morcc_domain::codes::MAX_CODE_LENGTH;
 use morcc_domain::hash::sha1_hex;
 use morcc_domain::model::{DEFAULT_NUMBER_LENGTH, DEFAULT_PIN_LENGTH};
 use morcc_domain::{
@@ -16,7 +15,7 @@ use crate::connection::{AnyConnection, Database};
 use crate::error::{store_error, AdapterError};
 use crate::ledger::{insert_card_row, last_insert_id, CardValues};
 use crate::money_sql;
-use crate::rows::{self, CardRow};
+use crate::rows::{self, CardGroupRow, CardRow};
 use crate::schema::actions;
 use crate::schema::{
     callerids, cardgroups, cards, conflines, currencies, devices, payments, providers, taxes, users,
@@ -152,15 +151,6 @@ pub fn create_card_group(db: &Database, spec: &CardGroupSpec) -> Result<CardGrou
     })
 }
 
-/// A group's code length as the call reads it: unset (0 or less) means MOR's default, and no
-/// code is wider than its column.
-fn code_length(configured: i32, default: usize) -> usize {
-    match usize::try_from(configured) {
-        Ok(0) | Err(_) => default,
-        Ok(length) => length.min(MAX_CODE_LENGTH),
-    }
-}
-
 fn code_length_column(length: usize) -> Result<i32, AdapterError> {
     i32::try_from(length)
         .map_err(|_| AdapterError::Store(StoreError::Failure(format!("code length {length}"))))
@@ -170,22 +160,17 @@ fn code_length_column(length: usize) -> Result<i32, AdapterError> {
 /// [`StoreError::Duplicate`]; drawn codes are drawn again on a collision.
 pub fn create_card(db: &Database, spec: &CardSpec) -> Result<CardId, AdapterError> {
     db.in_transaction(|conn| {
-        let (owner_id, number_length, pin_length) = cardgroups::table
+        let group = cardgroups::table
             .find(spec.cardgroup_id.0)
-            .select((
-                cardgroups::owner_id,
-                cardgroups::number_length,
-                cardgroups::pin_length,
-            ))
-            .first::<(i64, i32, i32)>(conn)
+            .select(rows::CARD_GROUP_COLUMNS)
+            .first::<CardGroupRow>(conn)
             .optional()
             .map_err(store_error)?
+            .map(rows::card_group)
             .ok_or_else(|| AdapterError::NotFound(format!("card group {}", spec.cardgroup_id)))?;
-        let drawn = |chosen: Option<&str>, length: i32, default: usize| {
-            chosen.map_or_else(
-                || SecureCodes.digits(code_length(length, default)),
-                str::to_owned,
-            )
+        // The group's code lengths as the call reads them: the domain's rule, not a copy.
+        let drawn = |chosen: Option<&str>, digits: usize| {
+            chosen.map_or_else(|| SecureCodes.digits(digits), str::to_owned)
         };
         let attempts = if spec.pin.is_some() && spec.number.is_some() {
             1
@@ -195,19 +180,14 @@ pub fn create_card(db: &Database, spec: &CardSpec) -> Result<CardId, AdapterErro
         for _ in 0..attempts {
             let number = drawn(
                 spec.number.as_ref().map(CardNumber::as_str),
-                number_length,
-                DEFAULT_NUMBER_LENGTH,
+                group.number_digits(),
             );
-            let pin = drawn(
-                spec.pin.as_ref().map(Pin::expose),
-                pin_length,
-                DEFAULT_PIN_LENGTH,
-            );
+            let pin = drawn(spec.pin.as_ref().map(Pin::expose), group.pin_digits());
             let inserted = insert_card_row(
                 conn,
                 &CardValues {
                     cardgroup_id: spec.cardgroup_id,
-                    owner_id,
+                    owner_id: group.owner_id.0,
                     number: &number,
                     pin: &pin,
                     balance: &spec.balance,

@@ -115,7 +115,9 @@ pub(crate) fn card_group(row: CardGroupRow) -> CardGroup {
     CardGroup {
         id: CardGroupId(id),
         owner_id: OwnerId(owner_id),
-        // A negative length is nonsense; 0 makes the domain use MOR's default.
+        // Stored as read, but a negative length (nonsense) as 0, unset: what a length means
+        // (MOR's default when unset, capped at the column) is `CardGroup::number_digits` and
+        // `pin_digits`, the one home of that rule.
         number_length: usize::try_from(number_length).unwrap_or(0),
         pin_length: usize::try_from(pin_length).unwrap_or(0),
         tax_id: tax_id.map(TaxId),

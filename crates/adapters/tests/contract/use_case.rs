@@ -133,4 +133,35 @@ contract_tests! {
         assert_eq!(admin::user_balance(db, customer).unwrap(), Some(money("999999999999999.5")));
         assert_eq!(admin::payments_for(db, Holder::User(customer)).unwrap().len(), 1);
     }
+
+    /// The operator's cards and the call's cards get codes of the same lengths: a length of 0
+    /// means MOR's default (10 and 6), and none is wider than its column (255).
+    fn operator_and_call_agree_on_code_lengths(db: &Database) {
+        let caller = admin(db);
+        for (configured, number_digits, pin_digits) in [(0, 10, 6), (300, 255, 255), (7, 7, 7)] {
+            let group = admin::create_card_group(db, &CardGroupSpec {
+                name: format!("lengths {configured}"),
+                number_length: configured,
+                pin_length: configured,
+                ..CardGroupSpec::default()
+            }).unwrap();
+            let by_operator = admin::create_card(db, &CardSpec {
+                cardgroup_id: group,
+                balance: Money::zero(),
+                pin: None,
+                number: None,
+                callerid: None,
+                sold: false,
+            }).unwrap();
+            let by_operator = admin::card(db, by_operator).unwrap().unwrap();
+            let by_call = card_call(db, &caller, &request(&format!("9{configured}"), "", "1", &group.to_string())).card;
+            for card in [by_operator, by_call] {
+                assert_eq!(
+                    (card.number.as_str().len(), card.pin.expose().len()),
+                    (number_digits, pin_digits),
+                    "group with length {configured}"
+                );
+            }
+        }
+    }
 }
