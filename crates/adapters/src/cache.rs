@@ -7,6 +7,7 @@
 //! probing costs no more database reads; the number of entries is bounded.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -17,8 +18,8 @@ use morcc_domain::{Account, Directory, OwnerId, StoreError};
 /// enough, new answers go uncached until room returns.
 const MAX_ENTRIES: usize = 10_000;
 
-/// A [`Directory`] whose answers are reused for `ttl`.
-#[derive(Debug)]
+/// A [`Directory`] whose answers are reused for `ttl`. Its `Debug` form shows how many
+/// entries it holds, never what they are (settings hold the API secret key).
 pub struct CachedDirectory<D> {
     inner: D,
     ttl: Duration,
@@ -38,6 +39,17 @@ impl<D: Directory> CachedDirectory<D> {
     }
 }
 
+impl<D: fmt::Debug> fmt::Debug for CachedDirectory<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedDirectory")
+            .field("inner", &self.inner)
+            .field("ttl", &self.ttl)
+            .field("accounts", &self.accounts.lock().len())
+            .field("settings", &self.settings.lock().len())
+            .finish()
+    }
+}
+
 impl<D: Directory> Directory for CachedDirectory<D> {
     fn account_by_username(&self, username: &str) -> Result<Option<Account>, StoreError> {
         self.accounts
@@ -54,7 +66,7 @@ impl<D: Directory> Directory for CachedDirectory<D> {
     }
 }
 
-#[derive(Debug)]
+/// No `Debug`: the values are secrets (password hashes, the API secret key).
 struct Table<K, V> {
     entries: Mutex<HashMap<K, (Instant, V)>>,
 }

@@ -69,10 +69,18 @@ mod mysql {
     use crate::error::AdapterError;
 
     /// Drops the scratch database when the test ends.
-    #[derive(Debug)]
     pub struct DropGuard {
         server: String,
         name: String,
+    }
+
+    impl std::fmt::Debug for DropGuard {
+        // The server URL may carry a password: show only the database's name.
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("DropGuard")
+                .field("name", &self.name)
+                .finish()
+        }
     }
 
     impl DropGuard {
@@ -100,6 +108,26 @@ mod mysql {
             if let Err(error) = dropped {
                 eprintln!("could not drop {}: {error}", self.name);
             }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::DropGuard;
+
+        #[test]
+        fn debug_hides_the_server_url() {
+            let guard = DropGuard {
+                server: "mysql://root:hunter2@db.example:3306".into(),
+                name: "morcc_test_0".into(),
+            };
+            let shown = format!("{guard:?}");
+            // Nothing to drop on that server.
+            std::mem::forget(guard);
+            assert!(
+                shown.contains("morcc_test_0") && !shown.contains("hunter2"),
+                "{shown}"
+            );
         }
     }
 }

@@ -294,6 +294,20 @@ contract_tests! {
         assert_eq!(admin::card_by_callerid(db, &cli("4444")).unwrap().map(|card| card.id), Some(a.id));
     }
 
+    /// The cache's `Debug` form (and the database's) shows no cached secret: neither the API
+    /// secret key nor a password hash.
+    fn debug_forms_hide_secrets(db: &Database) {
+        admin::create_user(db, "res", "pa55", &UserType::Reseller, OwnerId(0), &Money::zero()).unwrap();
+        admin::set_setting(db, API_SECRET_KEY, "s3cr3t-key", OwnerId(0)).unwrap();
+        let cache = morcc_adapters::CachedDirectory::new(db.clone(), std::time::Duration::from_secs(60));
+        assert!(cache.account_by_username("res").unwrap().is_some());
+        assert_eq!(cache.setting(API_SECRET_KEY, OwnerId(0)).unwrap().as_deref(), Some("s3cr3t-key"));
+        let hash = morcc_domain::hash::sha1_hex("pa55");
+        for shown in [format!("{cache:?}"), format!("{db:?}")] {
+            assert!(!shown.contains("s3cr3t-key") && !shown.contains(&hash), "{shown}");
+        }
+    }
+
     /// Work that writes and then fails leaves nothing behind.
     fn rollback(db: &Database) {
         let group = group(db, "g");
