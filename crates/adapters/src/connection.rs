@@ -46,13 +46,15 @@ pub enum Backend {
 pub struct PoolSettings {
     /// Most connections open at once (SQLite pools are capped at 4).
     pub max_size: u32,
-    /// How long a request waits for a free connection before it fails.
+    /// How long one wait for a free connection lasts before it fails. A request takes a
+    /// connection for each look-up of the filters and for each attempt of its transaction, so
+    /// in all it may wait a few times this.
     pub connection_timeout: Duration,
 }
 
 impl Default for PoolSettings {
-    /// Four connections; a request waits at most 5 s for one, so overload answers fast
-    /// instead of queueing for r2d2's default 30 s.
+    /// Four connections and a `connection_timeout` of 5 s (each wait for a connection gives
+    /// up after 5 s), so overload answers fast instead of queueing for r2d2's default 30 s.
     fn default() -> Self {
         PoolSettings {
             max_size: 4,
@@ -145,9 +147,10 @@ impl ManageConnection for Manager {
         let session = match &self.target {
             // busy_timeout: wait for the write lock instead of failing at once. WAL: readers
             // never block the writer. NORMAL: durable enough under WAL, far fewer fsyncs.
+            // (No foreign_keys pragma: MOR's schema declares no foreign keys.)
             Target::Sqlite(_) => {
                 "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+                 PRAGMA synchronous = NORMAL;"
             }
             #[cfg(feature = "mysql")]
             Target::Mysql(_) => MYSQL_SESSION,
