@@ -11,3 +11,10 @@ mod money;
 mod pin_path;
 mod security;
 mod transport;
+
+// Reliability: load, faults and hostile input (docs/RELIABILITY.md).
+mod checks;
+mod faults;
+mod hostile;
+mod load;
+mod procs;

@@ -94,6 +94,16 @@ impl TestApp {
         ))
     }
 
+    /// An app on MySQL served with these options (`None` when `MORCC_TEST_MYSQL_URL` is unset).
+    #[cfg(feature = "mysql")]
+    pub async fn mysql_with(options: ServeArgs) -> Option<TestApp> {
+        let server = std::env::var("MORCC_TEST_MYSQL_URL").ok()?;
+        Some(TestApp::start(
+            ScratchDatabase::mysql(&server).expect("a scratch MySQL database"),
+            options,
+        ))
+    }
+
     /// Seeds an admin API user with GET allowed and a secret key, and a card group, then
     /// starts the server on a free port.
     fn start(scratch: ScratchDatabase, options: ServeArgs) -> TestApp {
