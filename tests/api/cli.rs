@@ -11,7 +11,13 @@ use morcc_domain::{CallerId, Money};
 fn morcc(dir: &std::path::Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_morcc"));
     command.current_dir(dir);
-    for variable in ["DATABASE_URL", "MORCC_BIND", "MORCC_WORKERS", "MORCC_API_SECRET_KEY", "RUST_LOG"] {
+    for variable in [
+        "DATABASE_URL",
+        "MORCC_BIND",
+        "MORCC_WORKERS",
+        "MORCC_API_SECRET_KEY",
+        "RUST_LOG",
+    ] {
         command.env_remove(variable);
     }
     command
@@ -20,16 +26,48 @@ fn morcc(dir: &std::path::Path) -> Command {
 /// Runs a subcommand to completion and returns its standard output.
 fn run(dir: &std::path::Path, args: &[&str]) -> String {
     let output = morcc(dir).args(args).output().unwrap();
-    assert!(output.status.success(), "morcc {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "morcc {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
 #[test]
 fn hash_prints_the_mor_hash_of_the_spec_s_examples() {
     let dir = tempfile::tempdir().unwrap();
-    let first = run(dir.path(), &["hash", "--cardgroup-id", "1", "--callerid", "4444", "--amount", "100", "--key", "secret"]);
+    let first = run(
+        dir.path(),
+        &[
+            "hash",
+            "--cardgroup-id",
+            "1",
+            "--callerid",
+            "4444",
+            "--amount",
+            "100",
+            "--key",
+            "secret",
+        ],
+    );
     assert_eq!(first.trim(), "c30c6ca5d3f0e1376203f74ea0b2a3a89993fe33");
-    let second = run(dir.path(), &["hash", "--pin", "222", "--amount", "50", "--callerid", "7777", "--cardgroup-id", "1", "--key", "secret"]);
+    let second = run(
+        dir.path(),
+        &[
+            "hash",
+            "--pin",
+            "222",
+            "--amount",
+            "50",
+            "--callerid",
+            "7777",
+            "--cardgroup-id",
+            "1",
+            "--key",
+            "secret",
+        ],
+    );
     assert_eq!(second.trim(), "706362c196bf05072e6bd43deb91c6ab71ed2cad");
 }
 
@@ -39,46 +77,204 @@ fn operator_subcommands_set_up_a_database_without_sql() {
     let url = format!("sqlite://{}", dir.path().join("ops.db").display());
     let url = url.as_str();
     run(dir.path(), &["--database-url", url, "migrate"]);
-    assert!(run(dir.path(), &["--database-url", url, "create-user", "--username", "ops", "--password", "pw", "--usertype", "admin"]).contains("user 1 created"));
-    run(dir.path(), &["--database-url", url, "set-setting", "API_Secret_Key", "k3y"]);
-    run(dir.path(), &["--database-url", url, "set-exchange-rate", "EUR", "2"]);
-    assert!(run(dir.path(), &["--database-url", url, "create-tax", "--tax1", "10", "--tax2", "5", "--compound"]).contains("tax 1 created"));
-    assert!(run(dir.path(), &["--database-url", url, "create-card-group", "--name", "Euro", "--currency", "EUR", "--pin-length", "8"]).contains("card group 1 created"));
-    run(dir.path(), &["--database-url", url, "assign-tax", "--tax-id", "1", "--cardgroup-id", "1"]);
-    assert!(run(dir.path(), &["--database-url", url, "create-card", "--cardgroup-id", "1", "--balance", "5.5", "--callerid", "4444", "--sold"]).contains("card 1 created"));
-    assert!(run(dir.path(), &["--database-url", url, "create-user", "--username", "cust", "--password", "pw"]).contains("user 2 created"));
-    run(dir.path(), &["--database-url", url, "create-device", "--user-id", "2", "--callerid", "5555"]);
-    run(dir.path(), &["--database-url", url, "assign-tax", "--tax-id", "1", "--user-id", "2"]);
+    assert!(run(
+        dir.path(),
+        &[
+            "--database-url",
+            url,
+            "create-user",
+            "--username",
+            "ops",
+            "--password",
+            "pw",
+            "--usertype",
+            "admin"
+        ]
+    )
+    .contains("user 1 created"));
+    run(
+        dir.path(),
+        &[
+            "--database-url",
+            url,
+            "set-setting",
+            "API_Secret_Key",
+            "k3y",
+        ],
+    );
+    run(
+        dir.path(),
+        &["--database-url", url, "set-exchange-rate", "EUR", "2"],
+    );
+    assert!(run(
+        dir.path(),
+        &[
+            "--database-url",
+            url,
+            "create-tax",
+            "--tax1",
+            "10",
+            "--tax2",
+            "5",
+            "--compound"
+        ]
+    )
+    .contains("tax 1 created"));
+    assert!(run(
+        dir.path(),
+        &[
+            "--database-url",
+            url,
+            "create-card-group",
+            "--name",
+            "Euro",
+            "--currency",
+            "EUR",
+            "--pin-length",
+            "8"
+        ]
+    )
+    .contains("card group 1 created"));
+    run(
+        dir.path(),
+        &[
+            "--database-url",
+            url,
+            "assign-tax",
+            "--tax-id",
+            "1",
+            "--cardgroup-id",
+            "1",
+        ],
+    );
+    assert!(run(
+        dir.path(),
+        &[
+            "--database-url",
+            url,
+            "create-card",
+            "--cardgroup-id",
+            "1",
+            "--balance",
+            "5.5",
+            "--callerid",
+            "4444",
+            "--sold"
+        ]
+    )
+    .contains("card 1 created"));
+    assert!(run(
+        dir.path(),
+        &[
+            "--database-url",
+            url,
+            "create-user",
+            "--username",
+            "cust",
+            "--password",
+            "pw"
+        ]
+    )
+    .contains("user 2 created"));
+    run(
+        dir.path(),
+        &[
+            "--database-url",
+            url,
+            "create-device",
+            "--user-id",
+            "2",
+            "--callerid",
+            "5555",
+        ],
+    );
+    run(
+        dir.path(),
+        &[
+            "--database-url",
+            url,
+            "assign-tax",
+            "--tax-id",
+            "1",
+            "--user-id",
+            "2",
+        ],
+    );
     // Without --key, hash reads API_Secret_Key from the database.
-    let hash = run(dir.path(), &["--database-url", url, "hash", "--callerid", "4444"]);
-    assert_eq!(hash.trim(), morcc_domain::HashedParams { callerid: Some("4444"), ..Default::default() }.mor_hash("k3y"));
+    let hash = run(
+        dir.path(),
+        &["--database-url", url, "hash", "--callerid", "4444"],
+    );
+    assert_eq!(
+        hash.trim(),
+        morcc_domain::HashedParams {
+            callerid: Some("4444"),
+            ..Default::default()
+        }
+        .mor_hash("k3y")
+    );
 
     let db = Database::connect(url, PoolSettings::default()).unwrap();
-    let card = admin::card_by_callerid(&db, &CallerId::parse("4444").unwrap()).unwrap().unwrap();
+    let card = admin::card_by_callerid(&db, &CallerId::parse("4444").unwrap())
+        .unwrap()
+        .unwrap();
     assert_eq!(card.balance, Money::parse_stored("5.5").unwrap());
     assert_eq!(card.pin.expose().len(), 8);
     assert!(card.sold);
-    assert_eq!(admin::user_balance(&db, morcc_domain::UserId(2)).unwrap(), Some(Money::zero()));
+    assert_eq!(
+        admin::user_balance(&db, morcc_domain::UserId(2)).unwrap(),
+        Some(Money::zero())
+    );
 }
 
 #[test]
 fn a_bad_argument_fails_with_a_message_and_no_panic() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bad.db").display());
-    let output = morcc(dir.path()).args(["--database-url", &url, "create-card", "--cardgroup-id", "1", "--balance", "lots"]).output().unwrap();
+    let output = morcc(dir.path())
+        .args([
+            "--database-url",
+            &url,
+            "create-card",
+            "--cardgroup-id",
+            "1",
+            "--balance",
+            "lots",
+        ])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a decimal"));
-    let output = morcc(dir.path()).args(["--database-url", "postgres://nowhere/db", "migrate"]).output().unwrap();
+    let output = morcc(dir.path())
+        .args(["--database-url", "postgres://nowhere/db", "migrate"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
     for (refused, why) in [
         (&["create-tax", "--tax1=-100"][..], "cannot be negative"),
         (&["set-exchange-rate", "EUR", "0"][..], "must be positive"),
-        (&["create-card", "--cardgroup-id", "1", "--number", "12\u{1}34"][..], "card number"),
+        (
+            &[
+                "create-card",
+                "--cardgroup-id",
+                "1",
+                "--number",
+                "12\u{1}34",
+            ][..],
+            "card number",
+        ),
     ] {
-        let output = morcc(dir.path()).args(["--database-url", &url]).args(refused).output().unwrap();
+        let output = morcc(dir.path())
+            .args(["--database-url", &url])
+            .args(refused)
+            .output()
+            .unwrap();
         assert!(!output.status.success(), "{refused:?} was accepted");
-        assert!(String::from_utf8_lossy(&output.stderr).contains(why), "{refused:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(why),
+            "{refused:?}"
+        );
     }
 }
 
@@ -86,9 +282,22 @@ fn a_bad_argument_fails_with_a_message_and_no_panic() {
 fn setting_the_secret_key_does_not_echo_it() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("key.db").display());
-    let printed = run(dir.path(), &["--database-url", &url, "set-setting", "API_Secret_Key", "k3yHunter2"]);
+    let printed = run(
+        dir.path(),
+        &[
+            "--database-url",
+            &url,
+            "set-setting",
+            "API_Secret_Key",
+            "k3yHunter2",
+        ],
+    );
     assert!(!printed.contains("k3yHunter2"), "{printed}");
-    assert!(run(dir.path(), &["--database-url", &url, "set-setting", "Allow_API", "1"]).contains("Allow_API = 1"));
+    assert!(run(
+        dir.path(),
+        &["--database-url", &url, "set-setting", "Allow_API", "1"]
+    )
+    .contains("Allow_API = 1"));
 }
 
 /// A `morcc serve` process that is killed if the test ends early.
@@ -129,8 +338,15 @@ fn start_default_server(dir: &std::path::Path) -> (Server, Vec<String>) {
 async fn the_first_start_prints_a_curl_line_that_works_and_sigterm_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, printed) = start_default_server(dir.path());
-    let curl = printed.iter().find(|line| line.trim_start().starts_with("curl ")).expect("a curl line");
-    let data = curl.split("-d '").nth(1).and_then(|rest| rest.split('\'').next()).unwrap();
+    let curl = printed
+        .iter()
+        .find(|line| line.trim_start().starts_with("curl "))
+        .expect("a curl line");
+    let data = curl
+        .split("-d '")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
     let url = curl.rsplit(' ').next().unwrap();
 
     // The server may still be binding its workers: retry briefly.
@@ -145,7 +361,9 @@ async fn the_first_start_prints_a_curl_line_that_works_and_sigterm_stops_cleanly
             .await;
         match response {
             Ok(response) => break response.text().await.unwrap(),
-            Err(_) if started.elapsed() < Duration::from_secs(10) => actix_web::rt::time::sleep(Duration::from_millis(50)).await,
+            Err(_) if started.elapsed() < Duration::from_secs(10) => {
+                actix_web::rt::time::sleep(Duration::from_millis(50)).await
+            }
             Err(error) => panic!("the server did not answer: {error}"),
         }
     };
@@ -153,7 +371,11 @@ async fn the_first_start_prints_a_curl_line_that_works_and_sigterm_stops_cleanly
     assert!(body.contains("<balance>10.0000</balance>"), "{body}");
 
     let pid = server.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = server.0.try_wait().unwrap() {
@@ -168,10 +390,18 @@ async fn the_first_start_prints_a_curl_line_that_works_and_sigterm_stops_cleanly
 
 /// Serves on a free port until `/healthz` answers, stops, and returns what it printed.
 async fn serve_until_healthy(dir: &std::path::Path, extra: &[&str]) -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let bind = format!("127.0.0.1:{port}");
     let mut command = morcc(dir);
-    command.args(["--bind", &bind]).args(extra).stdout(Stdio::piped()).stderr(Stdio::null());
+    command
+        .args(["--bind", &bind])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     let mut server = Server(command.spawn().unwrap());
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -194,7 +424,9 @@ async fn serve_until_healthy(dir: &std::path::Path, extra: &[&str]) -> String {
 async fn a_second_start_and_any_other_database_get_no_demo() {
     let dir = tempfile::tempdir().unwrap();
     let (first, printed) = start_default_server(dir.path());
-    assert!(printed.iter().any(|line| line.contains("demo data created")));
+    assert!(printed
+        .iter()
+        .any(|line| line.contains("demo data created")));
     drop(first);
     let again = serve_until_healthy(dir.path(), &[]).await;
     assert!(!again.contains("demo"), "{again}");
@@ -203,5 +435,8 @@ async fn a_second_start_and_any_other_database_get_no_demo() {
     let other = serve_until_healthy(dir.path(), &["--database-url", &url]).await;
     assert!(!other.contains("demo"), "{other}");
     let db = Database::connect(&url, PoolSettings::default()).unwrap();
-    assert!(admin::is_fresh(&db).unwrap(), "another database is left as its owner made it");
+    assert!(
+        admin::is_fresh(&db).unwrap(),
+        "another database is left as its owner made it"
+    );
 }

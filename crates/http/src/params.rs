@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use morcc_domain::{CardRequest, Credentials, HashedParams, Method};
+use serde_json::value::RawValue;
 
 /// The parameters of one request, each as sent.
 #[derive(Default, PartialEq, Eq)]
@@ -105,21 +106,22 @@ fn form_pairs(input: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
     form_urlencoded::parse(input).map(|(name, value)| (name.into_owned(), value.into_owned()))
 }
 
-/// The members of a JSON object: strings as they are, numbers by their literal text (serde_json's
-/// `arbitrary_precision` keeps `100.50` as written), booleans as `true`/`false`. Null, arrays,
-/// objects and a body that is not a JSON object contribute nothing.
+/// The members of a JSON object: strings as they are, numbers and booleans by their literal
+/// text as sent (`100.50` stays `100.50`, `1e3` stays `1e3`, which the amount grammar then
+/// refuses). Null, arrays, objects and a body that is not a JSON object contribute nothing;
+/// a repeated member keeps its last value.
 fn json_pairs(body: &[u8]) -> Vec<(String, String)> {
-    let Ok(serde_json::Value::Object(members)) = serde_json::from_slice(body) else {
+    let Ok(members) = serde_json::from_slice::<HashMap<String, Box<RawValue>>>(body) else {
         return Vec::new();
     };
     members
         .into_iter()
         .filter_map(|(name, value)| {
-            let text = match value {
-                serde_json::Value::String(text) => text,
-                serde_json::Value::Number(number) => number.to_string(),
-                serde_json::Value::Bool(flag) => flag.to_string(),
-                _ => return None,
+            let literal = value.get();
+            let text = match literal.as_bytes().first()? {
+                b'"' => serde_json::from_str::<String>(literal).ok()?,
+                b'n' | b'[' | b'{' => return None,
+                _ => literal.to_owned(),
             };
             Some((name, text))
         })
@@ -149,6 +151,20 @@ mod tests {
         assert_eq!(params.get("callerid"), Some("4444"));
         assert_eq!(params.get("cardgroup_id"), Some("1"));
         assert_eq!(params.get("x"), None);
+    }
+
+    #[test]
+    fn json_numbers_in_any_notation_and_booleans_are_taken_literally() {
+        let params = Params::collect(
+            "",
+            BodyKind::Json,
+            br#"{"amount": 1e3, "pin": 0.10, "test": true, "cardgroup_id": -1, "u": "a\u0062"}"#,
+        );
+        assert_eq!(params.get("amount"), Some("1e3"));
+        assert_eq!(params.get("pin"), Some("0.10"));
+        assert_eq!(params.get("test"), Some("true"));
+        assert_eq!(params.get("cardgroup_id"), Some("-1"));
+        assert_eq!(params.get("u"), Some("ab"));
     }
 
     #[test]
