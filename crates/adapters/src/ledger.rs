@@ -73,6 +73,25 @@ struct SqlLedger<'c> {
 }
 
 impl SqlLedger<'_> {
+    /// The card whose caller ID is exactly `cli`, locked in a transaction.
+    fn card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
+        let query = cards::table
+            .filter(cards::callerid.eq(cli.as_str()))
+            .select(rows::CARD_COLUMNS);
+        let row = first_locked!(self, query, CardRow).map_err(store_error)?;
+        rows::exactly(row, cli.as_str(), rows::card_callerid)
+            .map(rows::card)
+            .transpose()
+    }
+
+    fn is_mysql(&self) -> bool {
+        match self.conn {
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(_) => true,
+            AnyConnection::Sqlite(_) => false,
+        }
+    }
+
     fn writable(&self) -> Result<(), StoreError> {
         if self.in_transaction {
             Ok(())
@@ -121,13 +140,15 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
-        let query = cards::table
-            .filter(cards::callerid.eq(cli.as_str()))
-            .select(rows::CARD_COLUMNS);
-        let row = first_locked!(self, query, CardRow).map_err(store_error)?;
-        rows::exactly(row, cli.as_str(), rows::card_callerid)
-            .map(rows::card)
-            .transpose()
+        let found = self.card_by_cli(cli)?;
+        // MySQL: a locking read that waited for a transaction moving this caller ID to a new
+        // card can come back empty-handed (InnoDB resumes its index scan past the new entry,
+        // or hands back the old row, which no longer matches) although the new card is
+        // committed by then. A second read is a new statement and sees it.
+        if found.is_none() && self.in_transaction && self.is_mysql() {
+            return self.card_by_cli(cli);
+        }
+        Ok(found)
     }
 
     fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
