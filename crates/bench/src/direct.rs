@@ -134,6 +134,7 @@ fn thread_loop(
         };
         let latency = started.elapsed();
         workload.completed(&op, outcome.is_ok());
+        recorder.sent += 1;
         if started >= measure_from && started < deadline {
             recorder.record(op.kind, latency, outcome);
         }

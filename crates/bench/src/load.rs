@@ -114,6 +114,7 @@ async fn connection_loop(
             }
         };
         workload.completed(&op, outcome.is_ok());
+        recorder.sent += 1;
         if sent >= measure_from && sent < deadline {
             recorder.record(op.kind, latency, outcome);
         }

@@ -73,7 +73,10 @@ struct Args {
     /// Connections of the suite's scaling runs.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32,128")]
     suite_connections: Vec<usize>,
-    /// Card counts of the suite's look-up latency runs (1 connection).
+    /// Run only the suite's look-up latency runs.
+    #[arg(long)]
+    scale_only: bool,
+    /// Card counts of the suite's look-up latency runs (card look-ups, 1 connection).
     #[arg(long, value_delimiter = ',', default_value = "1000,1000000")]
     scale_cards: Vec<usize>,
     /// Start this morcc binary instead of the bench's built-in copy of morcc's `main`.
@@ -176,6 +179,7 @@ impl Bench {
     }
 
     fn http(&self, workload: &Workload, plan: RunPlan, label: &str) -> Result<RunReport, String> {
+        let before = self.statement_counters();
         let mut report = load::run_http(
             self.server.address,
             Arc::new(workload.with_mix(workload.mix())),
@@ -184,6 +188,7 @@ impl Bench {
             label,
         )?;
         report.peak_rss_kib = self.server.peak_rss_kib();
+        report.queries = statements_per_request(&before, &self.statement_counters(), report.sent);
         print!("{}", report.describe());
         Ok(report)
     }
@@ -197,7 +202,8 @@ impl Bench {
         label: &str,
     ) -> Result<RunReport, String> {
         let database = Arc::new(direct::open_like_morcc(&self.db.url, args.pool_size)?);
-        let report = direct::run_direct(
+        let before = self.statement_counters();
+        let mut report = direct::run_direct(
             database,
             Arc::new(workload.with_mix(workload.mix())),
             plan,
@@ -205,8 +211,20 @@ impl Bench {
             self.database_pid.clone(),
             label,
         )?;
+        report.queries = statements_per_request(&before, &self.statement_counters(), report.sent);
         print!("{}", report.describe());
         Ok(report)
+    }
+
+    /// MySQL's statement counters (empty on SQLite or when they cannot be read).
+    fn statement_counters(&self) -> Vec<(String, u64)> {
+        if self.db.backend != BackendKind::Mysql {
+            return Vec::new();
+        }
+        self.db
+            .raw()
+            .and_then(|mut conn| conn.statement_counters())
+            .unwrap_or_default()
     }
 
     fn slap(&self, args: &Args, concurrency: usize) -> Option<SlapResult> {
@@ -291,6 +309,27 @@ fn run(args: &Args) -> Result<bool, String> {
     Ok(clean && ledger.is_exact())
 }
 
+/// `Questions 14.2, Com_select 9.1, ...` per request (the counters are server-wide: other
+/// clients of the server add to them).
+fn statements_per_request(
+    before: &[(String, u64)],
+    after: &[(String, u64)],
+    requests: u64,
+) -> Option<String> {
+    if after.is_empty() || requests == 0 {
+        return None;
+    }
+    let parts: Vec<String> = after
+        .iter()
+        .filter_map(|(name, value)| {
+            let start = before.iter().find(|(n, _)| n == name)?.1;
+            let per = value.saturating_sub(start) as f64 / requests as f64;
+            Some(format!("{} {per:.1}", name.trim_start_matches("Com_")))
+        })
+        .collect();
+    Some(parts.join(", "))
+}
+
 fn print_slap_comparison(slap: &SlapResult, topups: Option<f64>, lookups: Option<f64>) {
     if let Some(topups) = topups {
         println!(
@@ -310,8 +349,104 @@ fn print_slap_comparison(slap: &SlapResult, topups: Option<f64>, lookups: Option
     }
 }
 
+/// What the suite's runs on the main data set found.
+struct SuiteOutcome {
+    clean: bool,
+    /// service / direct (auth + call), service / direct (call only).
+    ratios: (f64, f64),
+    slap: Option<SlapResult>,
+    /// Look-ups/s of the pure look-up run, top-ups/s of the pure top-up run.
+    rates: (f64, f64),
+    ledger_exact: bool,
+    peak_rss: Option<u64>,
+}
+
 fn suite(args: &Args) -> Result<bool, String> {
     let mut rows: Vec<RunReport> = Vec::new();
+    let outcome = if args.scale_only {
+        None
+    } else {
+        Some(suite_main(args, &mut rows)?)
+    };
+    let mut clean = outcome.as_ref().is_none_or(|outcome| outcome.clean);
+
+    println!("\n== card look-up latency against the number of cards (1 connection)");
+    let mut scale_rows = Vec::new();
+    for &cards in &args.scale_cards {
+        let scaled = Bench::start(args, args.shape(cards))?;
+        let scaled_workload = Workload::new(scaled.shape, Mix::parse("lookup")?).cards_only();
+        let report = scaled.http(
+            &scaled_workload,
+            args.plan(1),
+            &format!("HTTP card look-ups · {cards} cards · 1 conn"),
+        )?;
+        clean &= report.error_count() == 0;
+        scale_rows.push((cards, report));
+    }
+
+    println!("\n== summary ({:?})\n", args.backend);
+    println!(
+        "| run | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU µs/req morcc / db / bench | other load (cores) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---|---:|");
+    for row in rows.iter().chain(scale_rows.iter().map(|(_, row)| row)) {
+        let requests = row.all.count.max(1) as f64;
+        let per = |seconds: Option<f64>| {
+            seconds.map_or("-".to_owned(), |s| format!("{:.0}", s * 1e6 / requests))
+        };
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} / {} / {:.0} | {:.2} |",
+            row.label,
+            row.rate(),
+            row.all.p50,
+            row.all.p99,
+            row.all.p999,
+            row.error_count(),
+            per(row.cpu.morcc),
+            per(row.cpu.database),
+            row.cpu.bench * 1e6 / requests,
+            row.cpu.others / row.cpu.wall.max(1e-9)
+        );
+    }
+    println!();
+    if let Some(outcome) = &outcome {
+        let (full, call) = outcome.ratios;
+        println!("service / direct (auth + call): {full:.2}");
+        println!("service / direct (call only):   {call:.2} (target >= 0.8)");
+        if let Some(slap) = &outcome.slap {
+            println!(
+                "mysqlslap · {} concurrent: {:.0} top-up transactions/s, {:.0} look-ups/s",
+                slap.concurrency, slap.topups_per_second, slap.lookups_per_second
+            );
+            print_slap_comparison(slap, Some(outcome.rates.1), Some(outcome.rates.0));
+        }
+    }
+    if let [(few, a), .., (many, b)] = scale_rows.as_slice() {
+        let (a, b) = (&a.per_kind[0], &b.per_kind[0]);
+        println!(
+            "card look-up latency, {few} vs {many} cards: p50 {:.2} vs {:.2} ms, p99 {:.2} vs {:.2} ms",
+            a.p50, b.p50, a.p99, b.p99
+        );
+    }
+    if let Some(outcome) = &outcome {
+        println!(
+            "ledger after the runs: {}",
+            if outcome.ledger_exact {
+                "exact"
+            } else {
+                "NOT EXACT"
+            }
+        );
+        println!(
+            "morcc peak RSS (VmHWM) over the main runs: {:.1} MiB (target < 64)",
+            outcome.peak_rss.unwrap_or_default() as f64 / 1024.0
+        );
+        clean &= outcome.ledger_exact;
+    }
+    Ok(clean)
+}
+
+fn suite_main(args: &Args, rows: &mut Vec<RunReport>) -> Result<SuiteOutcome, String> {
     let mut clean = true;
     let headline = args.connections;
     let bench = Bench::start(args, args.shape(args.cards))?;
@@ -361,8 +496,10 @@ fn suite(args: &Args) -> Result<bool, String> {
         &format!("direct call only · {headline} thr"),
     )?;
     clean &= direct_full.error_count() == 0 && direct_call.error_count() == 0;
-    let ratio_full = headline_http / direct_full.rate().max(1e-9);
-    let ratio_call = headline_http / direct_call.rate().max(1e-9);
+    let ratios = (
+        headline_http / direct_full.rate().max(1e-9),
+        headline_http / direct_call.rate().max(1e-9),
+    );
     rows.push(direct_full);
     rows.push(direct_call);
 
@@ -378,81 +515,21 @@ fn suite(args: &Args) -> Result<bool, String> {
         &format!("HTTP top-ups · {headline} conn"),
     )?;
     clean &= lookups.error_count() == 0 && topups.error_count() == 0;
-    let lookup_rate = lookups.kind_rate(Kind::Lookup);
-    let topup_rate = topups.kind_rate(Kind::Topup);
+    let rates = (
+        lookups.kind_rate(Kind::Lookup),
+        topups.kind_rate(Kind::Topup),
+    );
     rows.push(lookups);
     rows.push(topups);
 
     let slap = bench.slap(args, headline);
     let ledger = bench.ledger()?;
-    let peak_rss = bench.server.peak_rss_kib();
-    drop(bench);
-
-    println!("\n== look-up latency against the number of cards (1 connection)");
-    let mut scale_rows = Vec::new();
-    for &cards in &args.scale_cards {
-        let scaled = Bench::start(args, args.shape(cards))?;
-        let scaled_workload = Workload::new(scaled.shape, Mix::parse("lookup")?);
-        let report = scaled.http(
-            &scaled_workload,
-            args.plan(1),
-            &format!("HTTP look-ups · {cards} cards · 1 conn"),
-        )?;
-        clean &= report.error_count() == 0;
-        scale_rows.push((cards, report));
-    }
-
-    println!("\n== summary ({:?})\n", args.backend);
-    println!(
-        "| run | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU µs/req morcc / db / bench |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---|");
-    for row in rows.iter().chain(scale_rows.iter().map(|(_, row)| row)) {
-        let requests = row.all.count.max(1) as f64;
-        let per = |seconds: Option<f64>| {
-            seconds.map_or("-".to_owned(), |s| format!("{:.0}", s * 1e6 / requests))
-        };
-        println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} / {} / {:.0} |",
-            row.label,
-            row.rate(),
-            row.all.p50,
-            row.all.p99,
-            row.all.p999,
-            row.error_count(),
-            per(row.cpu.morcc),
-            per(row.cpu.database),
-            row.cpu.bench * 1e6 / requests
-        );
-    }
-    println!();
-    println!("service / direct (auth + call): {ratio_full:.2} (target >= 0.8)");
-    println!("service / direct (call only):   {ratio_call:.2}");
-    if let Some(slap) = &slap {
-        println!(
-            "mysqlslap · {} concurrent: {:.0} top-up transactions/s, {:.0} look-ups/s",
-            slap.concurrency, slap.topups_per_second, slap.lookups_per_second
-        );
-        print_slap_comparison(slap, Some(topup_rate), Some(lookup_rate));
-    }
-    if let [(few, a), .., (many, b)] = scale_rows.as_slice() {
-        let (a, b) = (&a.per_kind[0], &b.per_kind[0]);
-        println!(
-            "look-up latency, {few} vs {many} cards: p50 {:.2} vs {:.2} ms, p99 {:.2} vs {:.2} ms",
-            a.p50, b.p50, a.p99, b.p99
-        );
-    }
-    println!(
-        "ledger after the runs: {}",
-        if ledger.is_exact() {
-            "exact"
-        } else {
-            "NOT EXACT"
-        }
-    );
-    println!(
-        "morcc peak RSS (VmHWM) over the 100k-card runs: {:.1} MiB (target < 64)",
-        peak_rss.unwrap_or_default() as f64 / 1024.0
-    );
-    Ok(clean && ledger.is_exact())
+    Ok(SuiteOutcome {
+        clean,
+        ratios,
+        slap,
+        rates,
+        ledger_exact: ledger.is_exact(),
+        peak_rss: bench.server.peak_rss_kib(),
+    })
 }

@@ -334,6 +334,15 @@ struct IdValue {
     value: String,
 }
 
+#[cfg(feature = "mysql")]
+#[derive(QueryableByName)]
+struct NameValue {
+    #[diesel(sql_type = Text, column_name = Variable_name)]
+    name: String,
+    #[diesel(sql_type = Text, column_name = Value)]
+    value: String,
+}
+
 /// A plain connection of either backend (the bench's own; morcc's pool is not shared).
 pub enum Raw {
     /// SQLite.
@@ -389,6 +398,27 @@ impl Raw {
         }
         .map_err(|e| format!("{e} (in {sql})"))?;
         Ok(rows.into_iter().map(|row| (row.id, row.value)).collect())
+    }
+
+    /// MySQL's global statement counters (`Questions`, `Com_select`, ...).
+    pub fn statement_counters(&mut self) -> Result<Vec<(String, u64)>, String> {
+        match self {
+            Raw::Sqlite(_) => Ok(Vec::new()),
+            #[cfg(feature = "mysql")]
+            Raw::Mysql(conn) => {
+                let rows: Vec<NameValue> = diesel::sql_query(
+                    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_select', \
+                     'Com_update', 'Com_insert', 'Com_begin', 'Com_commit', 'Com_rollback', \
+                     'Com_set_option')",
+                )
+                .load(conn)
+                .map_err(|e| format!("status: {e}"))?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| (row.name, row.value.parse().unwrap_or_default()))
+                    .collect())
+            }
+        }
     }
 
     /// One integer.

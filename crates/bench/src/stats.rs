@@ -15,6 +15,8 @@ pub struct Recorder {
     pub ok: [u64; 3],
     /// Failures by kind of request and error text.
     pub errors: BTreeMap<(Kind, String), u64>,
+    /// Every request sent, warm-up included.
+    pub sent: u64,
 }
 
 impl Recorder {
@@ -39,6 +41,7 @@ impl Recorder {
         for (key, count) in other.errors {
             *self.errors.entry(key).or_default() += count;
         }
+        self.sent += other.sent;
     }
 }
 
@@ -87,6 +90,10 @@ pub struct CpuUse {
     pub database: Option<f64>,
     /// This process: the load generator, or the direct calls and SQLite.
     pub bench: f64,
+    /// Every other process on the machine (other users' builds and tests make a run noisy).
+    pub others: f64,
+    /// Wall-clock seconds measured.
+    pub wall: f64,
 }
 
 /// The result of one run.
@@ -110,6 +117,10 @@ pub struct RunReport {
     pub cpu: CpuUse,
     /// morcc's peak resident memory so far (VmHWM), in KiB.
     pub peak_rss_kib: Option<u64>,
+    /// MySQL statements per request, by kind (from the server's global status).
+    pub queries: Option<String>,
+    /// Every request sent, warm-up included.
+    pub sent: u64,
 }
 
 impl RunReport {
@@ -131,6 +142,8 @@ impl RunReport {
             errors: rec.errors,
             cpu: CpuUse::default(),
             peak_rss_kib: None,
+            queries: None,
+            sent: rec.sent,
         }
     }
 
@@ -195,7 +208,20 @@ impl RunReport {
         if let Some(database) = self.cpu.database {
             let _ = write!(cpu, ", mariadbd {:.0}", database * 1e6 / requests);
         }
+        let wall = self.cpu.wall.max(1e-9);
+        let _ = write!(
+            cpu,
+            " · cores busy: this run {:.2}, other processes {:.2}",
+            (self.cpu.bench
+                + self.cpu.morcc.unwrap_or_default()
+                + self.cpu.database.unwrap_or_default())
+                / wall,
+            self.cpu.others / wall
+        );
         let _ = writeln!(out, "{cpu}");
+        if let Some(queries) = &self.queries {
+            let _ = writeln!(out, "    MySQL statements/request: {queries}");
+        }
         if let Some(kib) = self.peak_rss_kib {
             let _ = writeln!(
                 out,
@@ -233,6 +259,25 @@ pub fn process_status_kib(pid: u32, field: &str) -> Option<u64> {
     })
 }
 
+/// CPU seconds the whole machine has been busy (all cores), from `/proc/stat`.
+fn machine_busy_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let fields: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+    let busy: f64 = fields
+        .iter()
+        .take(8)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4)
+        .map(|(_, v)| v)
+        .sum();
+    Some(busy / clock_ticks())
+}
+
 /// The pid of the MariaDB/MySQL server on this machine, for its CPU use.
 pub fn database_server_pid() -> Option<String> {
     let entries = std::fs::read_dir("/proc").ok()?;
@@ -257,6 +302,8 @@ pub struct CpuMeter {
     morcc_pid: Option<String>,
     database_pid: Option<String>,
     start: (Option<f64>, Option<f64>, f64),
+    machine_start: f64,
+    wall_start: std::time::Instant,
 }
 
 impl CpuMeter {
@@ -268,6 +315,8 @@ impl CpuMeter {
             morcc_pid,
             database_pid,
             start,
+            machine_start: machine_busy_seconds().unwrap_or_default(),
+            wall_start: std::time::Instant::now(),
         }
     }
 
@@ -282,10 +331,17 @@ impl CpuMeter {
     /// The CPU used since [`CpuMeter::start`].
     pub fn finish(&self) -> CpuUse {
         let end = Self::read(self.morcc_pid.as_deref(), self.database_pid.as_deref());
+        let machine = machine_busy_seconds().unwrap_or_default() - self.machine_start;
+        let morcc = end.0.zip(self.start.0).map(|(b, a)| b - a);
+        let database = end.1.zip(self.start.1).map(|(b, a)| b - a);
+        let bench = end.2 - self.start.2;
         CpuUse {
-            morcc: end.0.zip(self.start.0).map(|(b, a)| b - a),
-            database: end.1.zip(self.start.1).map(|(b, a)| b - a),
-            bench: end.2 - self.start.2,
+            morcc,
+            database,
+            bench,
+            others: (machine - bench - morcc.unwrap_or_default() - database.unwrap_or_default())
+                .max(0.0),
+            wall: self.wall_start.elapsed().as_secs_f64(),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The data set's shape and the request mix: which caller IDs, PINs and amounts a request
 //! carries, and the MOR hash that makes it valid.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use morcc_domain::HashedParams;
@@ -173,6 +173,10 @@ pub struct Op {
     pub pin: Option<String>,
     /// `hash`.
     pub hash: String,
+    /// For a transfer: the card whose PIN is sent (drained by it).
+    source: Option<usize>,
+    /// The target card was drained when the request was drawn: a success refills it.
+    refills: bool,
 }
 
 impl Op {
@@ -199,6 +203,11 @@ impl Op {
         body
     }
 }
+
+/// Card states of [`Workload`]: may be drained, being drained, drained.
+const AVAILABLE: u8 = 0;
+const CLAIMED: u8 = 1;
+const DRAINED: u8 = 2;
 
 const AMOUNTS: [&str; 5] = ["1", "2.50", "5", "10", "0.01"];
 
@@ -232,13 +241,14 @@ impl Rng {
 /// The mix over a seeded data set, shared by every connection or thread of a run.
 ///
 /// PIN transfers drain the PIN's card; a card drained by the benchmark is not picked as a
-/// PIN card again until something tops it up, so transfers keep succeeding (a transfer from
-/// an empty card would answer `PIN number balance is zero`).
+/// PIN card again until a request drawn after the drain tops it up, so transfers keep
+/// succeeding (a transfer from an empty card would answer `PIN number balance is zero`).
 #[derive(Debug)]
 pub struct Workload {
     shape: Shape,
     mix: Mix,
-    drained: Arc<[AtomicBool]>,
+    drained: Arc<[AtomicU8]>,
+    cards_only: bool,
 }
 
 impl Workload {
@@ -247,8 +257,16 @@ impl Workload {
         Workload {
             shape,
             mix,
-            drained: (0..shape.cards).map(|_| AtomicBool::new(false)).collect(),
+            drained: (0..shape.cards).map(|_| AtomicU8::new(AVAILABLE)).collect(),
+            cards_only: false,
         }
+    }
+
+    /// Look-ups and top-ups of cards only (no device caller IDs): the latency of a card
+    /// look-up against the number of cards.
+    pub fn cards_only(mut self) -> Workload {
+        self.cards_only = true;
+        self
     }
 
     /// The same data set (and the same knowledge of drained cards) with another mix.
@@ -257,6 +275,7 @@ impl Workload {
             shape: self.shape,
             mix,
             drained: self.drained.clone(),
+            cards_only: self.cards_only,
         }
     }
 
@@ -285,7 +304,11 @@ impl Workload {
         } else {
             kind
         };
-        let population = self.shape.cards + self.shape.devices;
+        let population = if self.cards_only {
+            self.shape.cards
+        } else {
+            self.shape.cards + self.shape.devices
+        };
         let pick = rng.below(population);
         let (target, callerid) = if pick < self.shape.cards {
             (Target::Card(pick), card_callerid(pick))
@@ -306,6 +329,8 @@ impl Workload {
         Op {
             kind,
             target,
+            source: None,
+            refills: kind == Kind::Topup && self.is_drained(target),
             hash: hashed.mor_hash(API_SECRET),
             callerid,
             amount: Some(amount.to_owned()),
@@ -327,7 +352,13 @@ impl Workload {
             if source == holder {
                 continue;
             }
-            if self.drained[source].swap(true, Ordering::Relaxed) {
+            let claimed = self.drained[source].compare_exchange(
+                AVAILABLE,
+                CLAIMED,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
+            if claimed.is_err() {
                 continue;
             }
             let callerid = card_callerid(holder);
@@ -341,6 +372,8 @@ impl Workload {
             return Some(Op {
                 kind: Kind::Transfer,
                 target: Target::Card(holder),
+                source: Some(source),
+                refills: self.is_drained(Target::Card(holder)),
                 hash: hashed.mor_hash(API_SECRET),
                 callerid,
                 amount: None,
@@ -350,14 +383,23 @@ impl Workload {
         None
     }
 
-    /// Notes the outcome: a card that gained money may be drained again.
+    fn is_drained(&self, target: Target) -> bool {
+        matches!(target, Target::Card(card) if self.drained[card].load(Ordering::Acquire) == DRAINED)
+    }
+
+    /// Notes the outcome: a drained card that a later request refilled may be drained again.
     pub fn completed(&self, op: &Op, ok: bool) {
-        // A failed transfer leaves its PIN card marked: it may well be empty.
-        if !ok {
-            return;
+        // A failed transfer leaves its PIN card marked drained too: it may well be empty.
+        if let Some(source) = op.source {
+            self.drained[source].store(DRAINED, Ordering::Release);
         }
-        if let (Kind::Topup | Kind::Transfer, Target::Card(card)) = (op.kind, op.target) {
-            self.drained[card].store(false, Ordering::Relaxed);
+        if let (true, true, Target::Card(card)) = (ok, op.refills, op.target) {
+            let _ = self.drained[card].compare_exchange(
+                DRAINED,
+                AVAILABLE,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
         }
     }
 }
