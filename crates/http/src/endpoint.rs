@@ -124,7 +124,9 @@ async fn cc_by_cli_endpoint(
         // The path only: the query string carries the password and the hash.
         target: request.path().to_owned(),
     };
-    let answer = web::block(move || serve(&services, &params, method, &origin))
+    // The blocking thread's warnings (a failed transaction's cause) carry the request id too.
+    let span = tracing::info_span!("request", request_id);
+    let answer = web::block(move || span.in_scope(|| serve(&services, &params, method, &origin)))
         .await
         .unwrap_or_else(|_| Answer {
             xml: reply::action_error(texts::TRANSACTION_FAILED),
