@@ -264,13 +264,12 @@ where
     begin(conn).map_err(|error| E::from(store_error(error)))?;
     match work(conn) {
         Ok(value) => {
-            // diesel rolls back itself when the commit fails.
-            AnyTransactions::commit_transaction(conn)
-                .map_err(|error| E::from(store_error(error)))?;
+            // A failed commit is rolled back (see `commit`).
+            commit(conn).map_err(|error| E::from(store_error(error)))?;
             Ok(value)
         }
         Err(error) => {
-            if let Err(rollback) = AnyTransactions::rollback_transaction(conn) {
+            if let Err(rollback) = rollback(conn) {
                 // The pool discards a connection whose transaction state is broken.
                 tracing::warn!(error = %rollback, "rollback failed");
             }
@@ -288,9 +287,155 @@ type AnyTransactions = <AnyConnection as Connection>::TransactionManager;
 fn begin(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
     match conn {
         #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(inner) => AnsiTransactionManager::begin_transaction(inner),
+        AnyConnection::Mysql(inner) => mysql_transactions::begin(inner),
         AnyConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
+        }
+    }
+}
+
+/// Commits the transaction; when the commit fails, rolls it back and returns the error.
+fn commit(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    match conn {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(inner) => mysql_transactions::commit(inner),
+        AnyConnection::Sqlite(_) => AnyTransactions::commit_transaction(conn),
+    }
+}
+
+/// Rolls the transaction back.
+fn rollback(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
+    match conn {
+        #[cfg(feature = "mysql")]
+        AnyConnection::Mysql(inner) => mysql_transactions::rollback(inner),
+        AnyConnection::Sqlite(_) => AnyTransactions::rollback_transaction(conn),
+    }
+}
+
+/// `BEGIN`, `COMMIT` and `ROLLBACK` on MySQL in one round trip each.
+///
+/// diesel's [`AnsiTransactionManager`] sends them with `batch_execute`, which wraps each in two
+/// `mysql_set_server_option` calls (multi-statements on, then off): three round trips where one
+/// will do. Here they go as prepared statements, which diesel's statement cache prepares once
+/// per connection, so each is one `COM_STMT_EXECUTE`. The transaction manager's state is kept
+/// exactly as diesel keeps it: the depth goes up after `BEGIN` and down after `COMMIT` or
+/// `ROLLBACK`, a failed commit is rolled back, and a failed rollback marks the manager in error
+/// (the pool then discards the connection). Anything but a top-level transaction (savepoints)
+/// is left to diesel.
+///
+/// A server that refuses a statement in the prepared-statement protocol (MySQL before 8 did
+/// for `BEGIN`) gets diesel's `batch_execute` instead: the statement was not run.
+#[cfg(feature = "mysql")]
+mod mysql_transactions {
+    use diesel::connection::{
+        AnsiTransactionManager, TransactionDepthChange, TransactionManager,
+        TransactionManagerStatus,
+    };
+    use diesel::mysql::Mysql;
+    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+    use diesel::result::Error;
+    use diesel::{MysqlConnection, QueryResult, RunQueryDsl};
+
+    /// A fixed statement that diesel may keep prepared, keyed by its text (`sql_query` is never
+    /// kept: it would be prepared and closed again every time).
+    #[derive(Debug, Clone, Copy)]
+    struct Statement(&'static str);
+
+    impl QueryFragment<Mysql> for Statement {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
+            out.push_sql(self.0);
+            Ok(())
+        }
+    }
+
+    impl QueryId for Statement {
+        type QueryId = ();
+        const HAS_STATIC_QUERY_ID: bool = false;
+    }
+
+    impl RunQueryDsl<MysqlConnection> for Statement {}
+
+    fn depth(conn: &mut MysqlConnection) -> QueryResult<Option<u32>> {
+        Ok(AnsiTransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()?
+            .map(|depth| depth.get()))
+    }
+
+    fn change_depth(conn: &mut MysqlConnection, change: TransactionDepthChange) -> QueryResult<()> {
+        match AnsiTransactionManager::transaction_manager_status_mut(conn) {
+            TransactionManagerStatus::Valid(status) => status.change_transaction_depth(change),
+            TransactionManagerStatus::InError => Err(Error::BrokenTransactionManager),
+        }
+    }
+
+    /// Runs `sql` (a statement without parameters or rows) in one round trip once prepared.
+    fn run(conn: &mut MysqlConnection, sql: &'static str) -> QueryResult<()> {
+        match Statement(sql).execute(conn) {
+            Err(Error::DatabaseError(_, info))
+                if info.message().contains("prepared statement protocol") =>
+            {
+                diesel::connection::SimpleConnection::batch_execute(conn, sql)
+            }
+            outcome => outcome.map(drop),
+        }
+    }
+
+    pub(super) fn begin(conn: &mut MysqlConnection) -> QueryResult<()> {
+        if depth(conn)?.is_some() {
+            return AnsiTransactionManager::begin_transaction(conn);
+        }
+        run(conn, "BEGIN")?;
+        change_depth(conn, TransactionDepthChange::IncreaseDepth)
+    }
+
+    pub(super) fn commit(conn: &mut MysqlConnection) -> QueryResult<()> {
+        match depth(conn)? {
+            None => return Err(Error::NotInTransaction),
+            Some(1) => {}
+            Some(_) => return AnsiTransactionManager::commit_transaction(conn),
+        }
+        match run(conn, "COMMIT") {
+            Ok(()) => match change_depth(conn, TransactionDepthChange::DecreaseDepth) {
+                // The connection may have seen the transaction end already.
+                Ok(()) | Err(Error::NotInTransaction) => Ok(()),
+                Err(error) => Err(error),
+            },
+            Err(commit_error) => {
+                // As diesel does: a top-level commit that failed may have left the transaction
+                // open; roll it back, and if even that fails the connection is unusable.
+                if depth(conn).ok().flatten().is_some() {
+                    if let Err(rollback_error) = rollback(conn) {
+                        AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
+                        return Err(Error::RollbackErrorOnCommit {
+                            rollback_error: Box::new(rollback_error),
+                            commit_error: Box::new(commit_error),
+                        });
+                    }
+                }
+                Err(commit_error)
+            }
+        }
+    }
+
+    pub(super) fn rollback(conn: &mut MysqlConnection) -> QueryResult<()> {
+        match depth(conn)? {
+            None => return Err(Error::NotInTransaction),
+            Some(1) => {}
+            Some(_) => return AnsiTransactionManager::rollback_transaction(conn),
+        }
+        match run(conn, "ROLLBACK") {
+            Ok(()) => match change_depth(conn, TransactionDepthChange::DecreaseDepth) {
+                Ok(()) | Err(Error::NotInTransaction) => Ok(()),
+                Err(error) => Err(error),
+            },
+            Err(error) => {
+                let status = AnsiTransactionManager::transaction_manager_status_mut(conn);
+                // Unless the connection already saw the transaction end, its state is unknown.
+                if status.transaction_depth().ok().flatten().is_some() {
+                    status.set_in_error();
+                }
+                Err(error)
+            }
         }
     }
 }
@@ -314,6 +459,86 @@ mod tests {
         diesel::select(diesel::dsl::sql::<Text>("@@SESSION.sql_mode"))
             .get_result(conn)
             .unwrap()
+    }
+
+    fn session_counter(conn: &mut MysqlConnection, name: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            #[diesel(column_name = "Value")]
+            value: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query(format!("SHOW SESSION STATUS LIKE '{name}'"))
+            .load(conn)
+            .unwrap();
+        rows[0].value.parse().unwrap()
+    }
+
+    /// `BEGIN`, `COMMIT` and `ROLLBACK` keep diesel's transaction state, commit and roll back,
+    /// and never toggle multi-statements (one round trip each).
+    #[test]
+    fn mysql_transactions_take_one_statement_each() {
+        let Ok(url) = std::env::var("MORCC_TEST_MYSQL_URL") else {
+            eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped");
+            return;
+        };
+        let mut conn = MysqlConnection::establish(&url).unwrap();
+        let database = format!("morcc_transactions_{}", std::process::id());
+        conn.batch_execute(&format!(
+            "CREATE DATABASE IF NOT EXISTS {database}; USE {database}; \
+             CREATE TEMPORARY TABLE t (n INT) ENGINE = InnoDB"
+        ))
+        .unwrap();
+        let depth = |conn: &mut MysqlConnection| {
+            AnsiTransactionManager::transaction_manager_status_mut(conn)
+                .transaction_depth()
+                .unwrap()
+                .map(|depth| depth.get())
+        };
+        let count = |conn: &mut MysqlConnection| -> i64 {
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "(SELECT COUNT(*) FROM t)",
+            ))
+            .get_result(conn)
+            .unwrap()
+        };
+        for _ in 0..3 {
+            mysql_transactions::begin(&mut conn).unwrap();
+            assert_eq!(depth(&mut conn), Some(1));
+            conn.batch_execute("INSERT INTO t VALUES (1)").unwrap();
+            mysql_transactions::rollback(&mut conn).unwrap();
+            assert_eq!(depth(&mut conn), None);
+            assert_eq!(count(&mut conn), 0, "rolled back");
+        }
+        // Counters before and after three transactions whose only other statement is a batch
+        // (two `set_option` each); reading a counter prepares one statement.
+        let options = session_counter(&mut conn, "Com_set_option");
+        let prepared = session_counter(&mut conn, "Com_stmt_prepare");
+        let commits = session_counter(&mut conn, "Com_commit");
+        for _ in 0..3 {
+            mysql_transactions::begin(&mut conn).unwrap();
+            conn.batch_execute("INSERT INTO t VALUES (1)").unwrap();
+            mysql_transactions::commit(&mut conn).unwrap();
+            assert_eq!(depth(&mut conn), None);
+        }
+        assert_eq!(count(&mut conn), 3, "committed");
+        assert_eq!(session_counter(&mut conn, "Com_commit"), commits + 3);
+        assert_eq!(
+            session_counter(&mut conn, "Com_set_option"),
+            options + 6,
+            "no multi-statement toggles around BEGIN and COMMIT"
+        );
+        assert_eq!(
+            session_counter(&mut conn, "Com_stmt_prepare"),
+            prepared + 6,
+            "COMMIT prepared once (BEGIN already was); the count and four counter reads"
+        );
+        assert!(matches!(
+            mysql_transactions::commit(&mut conn),
+            Err(diesel::result::Error::NotInTransaction)
+        ));
+        conn.batch_execute(&format!("DROP DATABASE {database}"))
+            .unwrap();
     }
 
     /// Whatever the server's modes, a session is strict, keeps the other modes, and preparing

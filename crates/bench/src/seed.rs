@@ -409,7 +409,7 @@ impl Raw {
                 let rows: Vec<NameValue> = diesel::sql_query(
                     "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_select', \
                      'Com_update', 'Com_insert', 'Com_begin', 'Com_commit', 'Com_rollback', \
-                     'Com_set_option')",
+                     'Com_set_option', 'Com_stmt_prepare', 'Com_stmt_execute')",
                 )
                 .load(conn)
                 .map_err(|e| format!("status: {e}"))?;
