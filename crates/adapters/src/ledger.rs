@@ -237,12 +237,26 @@ impl Ledger for SqlLedger<'_> {
     fn update_card(&mut self, card: &Card) -> Result<(), StoreError> {
         self.writable()?;
         let balance = money_sql::to_sql(&card.balance)?;
+        let callerid = card.callerid.as_ref().map(CallerId::as_str);
+        #[cfg(feature = "mysql")]
+        if let AnyConnection::Mysql(inner) = &mut *self.conn {
+            return kept::CardUpdate {
+                id: card.id.0,
+                balance: &balance,
+                sold: i32::from(card.sold),
+                active: i32::from(card.active),
+                callerid,
+            }
+            .execute(inner)
+            .map(drop)
+            .map_err(card_write_error);
+        }
         diesel::update(cards::table.find(card.id.0))
             .set((
-                cards::balance.eq(balance),
+                cards::balance.eq(balance.as_str()),
                 cards::sold.eq(i32::from(card.sold)),
                 cards::active.eq(i32::from(card.active)),
-                cards::callerid.eq(card.callerid.as_ref().map(CallerId::as_str)),
+                cards::callerid.eq(callerid),
             ))
             .execute(self.conn)
             .map(drop)
@@ -252,6 +266,16 @@ impl Ledger for SqlLedger<'_> {
     fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError> {
         self.writable()?;
         let balance = money_sql::to_sql(balance)?;
+        #[cfg(feature = "mysql")]
+        if let AnyConnection::Mysql(inner) = &mut *self.conn {
+            return kept::UserBalanceUpdate {
+                id: id.0,
+                balance: &balance,
+            }
+            .execute(inner)
+            .map(drop)
+            .map_err(store_error);
+        }
         diesel::update(users::table.find(id.0))
             .set(users::balance.eq(balance))
             .execute(self.conn)
@@ -283,6 +307,76 @@ impl Ledger for SqlLedger<'_> {
             .map(drop)
             .map_err(store_error)
     }
+}
+
+/// The call's `UPDATE`s on MySQL as statements diesel keeps prepared.
+///
+/// diesel never keeps an `UPDATE` built with `diesel::update` (a changeset may skip `None`
+/// fields, so one Rust type can stand for several SQL texts): it prepares, runs and closes it
+/// every time, and on MySQL the prepare is a round trip of its own. These have one fixed text
+/// each, the same columns and `WHERE` as the `diesel::update` they replace (SQLite keeps that),
+/// so diesel's cache keys them by type and prepares them once per connection.
+#[cfg(feature = "mysql")]
+mod kept {
+    use diesel::mysql::Mysql;
+    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+    use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+    use diesel::{MysqlConnection, QueryResult, RunQueryDsl};
+
+    /// `UPDATE cards SET balance, sold, active, callerid WHERE id`.
+    pub(super) struct CardUpdate<'a> {
+        pub(super) id: i64,
+        pub(super) balance: &'a str,
+        pub(super) sold: i32,
+        pub(super) active: i32,
+        pub(super) callerid: Option<&'a str>,
+    }
+
+    impl QueryFragment<Mysql> for CardUpdate<'_> {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
+            out.push_sql("UPDATE `cards` SET `balance` = ");
+            out.push_bind_param::<Text, _>(self.balance)?;
+            out.push_sql(", `sold` = ");
+            out.push_bind_param::<Integer, _>(&self.sold)?;
+            out.push_sql(", `active` = ");
+            out.push_bind_param::<Integer, _>(&self.active)?;
+            out.push_sql(", `callerid` = ");
+            out.push_bind_param::<Nullable<Text>, _>(&self.callerid)?;
+            out.push_sql(" WHERE `cards`.`id` = ");
+            out.push_bind_param::<BigInt, _>(&self.id)?;
+            Ok(())
+        }
+    }
+
+    impl QueryId for CardUpdate<'_> {
+        type QueryId = CardUpdate<'static>;
+        const HAS_STATIC_QUERY_ID: bool = true;
+    }
+
+    impl RunQueryDsl<MysqlConnection> for CardUpdate<'_> {}
+
+    /// `UPDATE users SET balance WHERE id`.
+    pub(super) struct UserBalanceUpdate<'a> {
+        pub(super) id: i64,
+        pub(super) balance: &'a str,
+    }
+
+    impl QueryFragment<Mysql> for UserBalanceUpdate<'_> {
+        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
+            out.push_sql("UPDATE `users` SET `balance` = ");
+            out.push_bind_param::<Text, _>(self.balance)?;
+            out.push_sql(" WHERE `users`.`id` = ");
+            out.push_bind_param::<BigInt, _>(&self.id)?;
+            Ok(())
+        }
+    }
+
+    impl QueryId for UserBalanceUpdate<'_> {
+        type QueryId = UserBalanceUpdate<'static>;
+        const HAS_STATIC_QUERY_ID: bool = true;
+    }
+
+    impl RunQueryDsl<MysqlConnection> for UserBalanceUpdate<'_> {}
 }
 
 /// Locks the card with `pin` and the card with `cli` in id order (MySQL).
