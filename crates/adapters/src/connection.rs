@@ -157,6 +157,10 @@ impl ManageConnection for Manager {
         };
         conn.batch_execute(session)
             .map_err(diesel::r2d2::Error::QueryError)?;
+        #[cfg(feature = "mysql")]
+        if let AnyConnection::Mysql(inner) = &mut conn {
+            mysql_transactions::note_server(inner).map_err(diesel::r2d2::Error::QueryError)?;
+        }
         Ok(conn)
     }
 
@@ -323,8 +327,10 @@ fn rollback(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
 /// (the pool then discards the connection). Anything but a top-level transaction (savepoints)
 /// is left to diesel.
 ///
-/// A server that refuses a statement in the prepared-statement protocol (MySQL before 8 did
-/// for `BEGIN`) gets diesel's `batch_execute` instead: the statement was not run.
+/// Only MariaDB 10 and later prepare all three; MySQL refuses `BEGIN` and `ROLLBACK` in the
+/// prepared-statement protocol. So the server is asked its version when the first connection
+/// opens ([`note_server`]), and any other server keeps diesel's `batch_execute`. Nothing
+/// depends on the text of an error message, which the server may give in any language.
 #[cfg(feature = "mysql")]
 mod mysql_transactions {
     use diesel::connection::{
@@ -335,6 +341,7 @@ mod mysql_transactions {
     use diesel::query_builder::{AstPass, QueryFragment, QueryId};
     use diesel::result::Error;
     use diesel::{MysqlConnection, QueryResult, RunQueryDsl};
+    use std::sync::OnceLock;
 
     /// A fixed statement that diesel may keep prepared, keyed by its text (`sql_query` is never
     /// kept: it would be prepared and closed again every time).
@@ -368,15 +375,38 @@ mod mysql_transactions {
         }
     }
 
-    /// Runs `sql` (a statement without parameters or rows) in one round trip once prepared.
+    /// Whether the server prepares `BEGIN`, `COMMIT` and `ROLLBACK`: MariaDB 10 or later,
+    /// from the first connection's `VERSION()`. Unknown until then: not assumed.
+    static PREPARES_TRANSACTIONS: OnceLock<bool> = OnceLock::new();
+
+    /// Asks a new connection's server its version, once per process (all connections of a
+    /// pool go to the same kind of server).
+    pub(super) fn note_server(conn: &mut MysqlConnection) -> QueryResult<()> {
+        if PREPARES_TRANSACTIONS.get().is_none() {
+            let version = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("VERSION()"))
+                .get_result::<String>(conn)?;
+            let _ = PREPARES_TRANSACTIONS.set(prepares_transactions(&version));
+        }
+        Ok(())
+    }
+
+    /// MariaDB 10 and later prepare every transaction statement; MySQL (any version) does not
+    /// prepare `BEGIN` and `ROLLBACK`.
+    pub(super) fn prepares_transactions(version: &str) -> bool {
+        let major = version
+            .split('.')
+            .next()
+            .and_then(|major| major.parse::<u32>().ok());
+        version.contains("MariaDB") && major.is_some_and(|major| major >= 10)
+    }
+
+    /// Runs `sql` (a statement without parameters or rows): in one round trip once prepared
+    /// where the server allows it, else through diesel's `batch_execute`.
     fn run(conn: &mut MysqlConnection, sql: &'static str) -> QueryResult<()> {
-        match Statement(sql).execute(conn) {
-            Err(Error::DatabaseError(_, info))
-                if info.message().contains("prepared statement protocol") =>
-            {
-                diesel::connection::SimpleConnection::batch_execute(conn, sql)
-            }
-            outcome => outcome.map(drop),
+        if PREPARES_TRANSACTIONS.get().copied().unwrap_or(false) {
+            Statement(sql).execute(conn).map(drop)
+        } else {
+            diesel::connection::SimpleConnection::batch_execute(conn, sql)
         }
     }
 
@@ -474,6 +504,17 @@ mod tests {
         rows[0].value.parse().unwrap()
     }
 
+    #[test]
+    fn only_mariadb_10_and_later_is_trusted_to_prepare_transaction_statements() {
+        use mysql_transactions::prepares_transactions;
+        assert!(prepares_transactions("10.11.19-MariaDB-0+deb12u1"));
+        assert!(prepares_transactions("11.4.2-MariaDB"));
+        assert!(!prepares_transactions("5.5.68-MariaDB"));
+        assert!(!prepares_transactions("8.0.36"));
+        assert!(!prepares_transactions("5.7.44-log"));
+        assert!(!prepares_transactions(""));
+    }
+
     /// `BEGIN`, `COMMIT` and `ROLLBACK` keep diesel's transaction state, commit and roll back,
     /// and never toggle multi-statements (one round trip each).
     #[test]
@@ -483,6 +524,14 @@ mod tests {
             return;
         };
         let mut conn = MysqlConnection::establish(&url).unwrap();
+        mysql_transactions::note_server(&mut conn).unwrap();
+        let version: String =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("VERSION()"))
+                .get_result(&mut conn)
+                .unwrap();
+        if !mysql_transactions::prepares_transactions(&version) {
+            return eprintln!("{version} does not prepare BEGIN and ROLLBACK: nothing to measure");
+        }
         let database = format!("morcc_transactions_{}", std::process::id());
         conn.batch_execute(&format!(
             "CREATE DATABASE IF NOT EXISTS {database}; USE {database}; \
