@@ -1,5 +1,6 @@
 //! The call itself (spec §4): find the device or card a caller ID belongs to, then top it up,
-//! create, move or transfer, in one transaction.
+//! create, move or transfer, in one transaction (a look-up that changes nothing is answered
+//! from plain reads).
 
 use crate::account::Caller;
 use crate::codes::{CallerId, CardNumber, Pin};
@@ -120,7 +121,7 @@ impl Call {
     }
 }
 
-/// One run of the call inside a transaction.
+/// One run of the call on one ledger: a transaction's, or a look-up's whose writes fail.
 struct Session<'a> {
     ledger: &'a mut dyn Ledger,
     codes: &'a dyn CodeGenerator,
