@@ -73,6 +73,63 @@ struct SqlLedger<'c> {
 }
 
 impl SqlLedger<'_> {
+    /// Writes a card's balance, flags and caller ID.
+    fn write_card(&mut self, card: &Card) -> Result<(), StoreError> {
+        let balance = money_sql::to_sql(&card.balance)?;
+        let callerid = card.callerid.as_ref().map(CallerId::as_str);
+        #[cfg(feature = "mysql")]
+        if let AnyConnection::Mysql(inner) = &mut *self.conn {
+            return kept::CardUpdate {
+                id: card.id.0,
+                balance: &balance,
+                sold: i32::from(card.sold),
+                active: i32::from(card.active),
+                callerid,
+            }
+            .execute(inner)
+            .map(drop)
+            .map_err(card_write_error);
+        }
+        diesel::update(cards::table.find(card.id.0))
+            .set((
+                cards::balance.eq(balance.as_str()),
+                cards::sold.eq(i32::from(card.sold)),
+                cards::active.eq(i32::from(card.active)),
+                cards::callerid.eq(callerid),
+            ))
+            .execute(self.conn)
+            .map(drop)
+            .map_err(card_write_error)
+    }
+
+    /// A caller ID found taken (a [`StoreError::Conflict`]) is a lost race, worth running the
+    /// unit of work again, unless the card holding it has a caller ID that differs from `cli`
+    /// only by trailing spaces: MySQL's PAD SPACE unique key takes the two for one, and no
+    /// retry can change that.
+    fn settle_callerid_conflict<T>(
+        &mut self,
+        outcome: Result<T, StoreError>,
+        cli: Option<&str>,
+    ) -> Result<T, StoreError> {
+        match (&outcome, cli) {
+            (Err(StoreError::Conflict(_)), Some(cli)) if self.held_by_a_padded_twin(cli)? => {
+                Err(StoreError::Failure(
+                    "the caller ID differs from a stored one only by trailing spaces".into(),
+                ))
+            }
+            _ => outcome,
+        }
+    }
+
+    fn held_by_a_padded_twin(&mut self, cli: &str) -> Result<bool, StoreError> {
+        let stored = cards::table
+            .filter(cards::callerid.eq(cli))
+            .select(cards::callerid)
+            .load::<Option<String>>(self.conn)
+            .map_err(store_error)?;
+        Ok(stored.iter().any(|value| value.as_deref() != Some(cli)))
+    }
+
     /// The card whose caller ID is exactly `cli`, locked in a transaction.
     fn card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
         let query = cards::table
@@ -219,7 +276,7 @@ impl Ledger for SqlLedger<'_> {
 
     fn insert_card(&mut self, card: &NewCard) -> Result<Card, StoreError> {
         self.writable()?;
-        let id = insert_card_row(
+        let inserted = insert_card_row(
             self.conn,
             &CardValues {
                 cardgroup_id: card.cardgroup_id,
@@ -230,37 +287,15 @@ impl Ledger for SqlLedger<'_> {
                 sold: true,
                 callerid: Some(card.callerid.as_str()),
             },
-        )?;
+        );
+        let id = self.settle_callerid_conflict(inserted, Some(card.callerid.as_str()))?;
         Ok(card.clone().stored_as(id))
     }
 
     fn update_card(&mut self, card: &Card) -> Result<(), StoreError> {
         self.writable()?;
-        let balance = money_sql::to_sql(&card.balance)?;
-        let callerid = card.callerid.as_ref().map(CallerId::as_str);
-        #[cfg(feature = "mysql")]
-        if let AnyConnection::Mysql(inner) = &mut *self.conn {
-            return kept::CardUpdate {
-                id: card.id.0,
-                balance: &balance,
-                sold: i32::from(card.sold),
-                active: i32::from(card.active),
-                callerid,
-            }
-            .execute(inner)
-            .map(drop)
-            .map_err(card_write_error);
-        }
-        diesel::update(cards::table.find(card.id.0))
-            .set((
-                cards::balance.eq(balance.as_str()),
-                cards::sold.eq(i32::from(card.sold)),
-                cards::active.eq(i32::from(card.active)),
-                cards::callerid.eq(callerid),
-            ))
-            .execute(self.conn)
-            .map(drop)
-            .map_err(card_write_error)
+        let written = self.write_card(card);
+        self.settle_callerid_conflict(written, card.callerid.as_ref().map(CallerId::as_str))
     }
 
     fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError> {

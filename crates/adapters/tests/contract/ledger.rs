@@ -231,6 +231,28 @@ contract_tests! {
 
     /// Codes match byte for byte: a trailing space makes another code, although MySQL's
     /// `utf8mb4_bin` (a PAD SPACE collation) compares `'4444 ' = '4444'`.
+    /// A caller ID differing from a stored one only by trailing spaces: SQLite stores both;
+    /// MySQL's PAD SPACE unique key cannot, and answers at once instead of retrying a race
+    /// that no retry can win.
+    fn a_padded_twin_of_a_stored_caller_id(db: &Database) {
+        let group = group(db, "g");
+        let admin = admin(db);
+        let stored = card_call(db, &admin, &request("4444", "", "1", &group.to_string()));
+        let twin = call(db, &admin, &request("4444 ", "", "2", &group.to_string()));
+        match db.backend() {
+            morcc_adapters::Backend::Sqlite => {
+                let Ok(morcc_domain::Reply::Card(twin)) = twin else { panic!("{twin:?}") };
+                assert_ne!(twin.card.id, stored.card.id);
+            }
+            morcc_adapters::Backend::Mysql => assert!(
+                matches!(twin, Err(CcError::Storage(StoreError::Failure(_)))),
+                "{twin:?}"
+            ),
+        }
+        assert_card_ledger(db, stored.card.id);
+        assert_eq!(admin::card(db, stored.card.id).unwrap().unwrap().balance, money("1"));
+    }
+
     fn codes_match_exactly_without_padding(db: &Database) {
         let group = group(db, "g");
         let card = admin::create_card(db, &CardSpec {
