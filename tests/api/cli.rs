@@ -75,146 +75,63 @@ fn hash_prints_the_mor_hash_of_the_spec_s_examples() {
 fn operator_subcommands_set_up_a_database_without_sql() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("ops.db").display());
-    let url = url.as_str();
-    run(dir.path(), &["--database-url", url, "migrate"]);
-    assert!(run(
-        dir.path(),
-        &[
-            "--database-url",
-            url,
-            "create-user",
-            "--username",
-            "ops",
-            "--password",
-            "pw",
-            "--usertype",
-            "admin"
-        ]
-    )
-    .contains("user 1 created"));
-    run(
-        dir.path(),
-        &[
-            "--database-url",
-            url,
-            "set-setting",
-            "API_Secret_Key",
-            "k3y",
-        ],
+    // Every subcommand against the same database, as an operator would run them.
+    let ops = |args: &[&str]| {
+        let mut all = vec!["--database-url", url.as_str()];
+        all.extend_from_slice(args);
+        run(dir.path(), &all)
+    };
+    ops(&["migrate"]);
+    let user = ops(&[
+        "create-user",
+        "--username",
+        "ops",
+        "--password",
+        "pw",
+        "--usertype",
+        "admin",
+    ]);
+    assert!(user.contains("user 1 created"));
+    ops(&["set-setting", "API_Secret_Key", "k3y"]);
+    ops(&["set-exchange-rate", "EUR", "2"]);
+    let tax = ops(&["create-tax", "--tax1", "10", "--tax2", "5", "--compound"]);
+    assert!(tax.contains("tax 1 created"));
+    let group = ops(&[
+        "create-card-group",
+        "--name",
+        "Euro",
+        "--currency",
+        "EUR",
+        "--pin-length",
+        "8",
+    ]);
+    assert!(group.contains("card group 1 created"));
+    ops(&["assign-tax", "--tax-id", "1", "--cardgroup-id", "1"]);
+    let card = ops(&[
+        "create-card",
+        "--cardgroup-id",
+        "1",
+        "--balance",
+        "5.5",
+        "--callerid",
+        "4444",
+        "--sold",
+    ]);
+    assert!(card.contains("card 1 created"));
+    assert!(
+        ops(&["create-user", "--username", "cust", "--password", "pw"]).contains("user 2 created")
     );
-    run(
-        dir.path(),
-        &["--database-url", url, "set-exchange-rate", "EUR", "2"],
-    );
-    assert!(run(
-        dir.path(),
-        &[
-            "--database-url",
-            url,
-            "create-tax",
-            "--tax1",
-            "10",
-            "--tax2",
-            "5",
-            "--compound"
-        ]
-    )
-    .contains("tax 1 created"));
-    assert!(run(
-        dir.path(),
-        &[
-            "--database-url",
-            url,
-            "create-card-group",
-            "--name",
-            "Euro",
-            "--currency",
-            "EUR",
-            "--pin-length",
-            "8"
-        ]
-    )
-    .contains("card group 1 created"));
-    run(
-        dir.path(),
-        &[
-            "--database-url",
-            url,
-            "assign-tax",
-            "--tax-id",
-            "1",
-            "--cardgroup-id",
-            "1",
-        ],
-    );
-    assert!(run(
-        dir.path(),
-        &[
-            "--database-url",
-            url,
-            "create-card",
-            "--cardgroup-id",
-            "1",
-            "--balance",
-            "5.5",
-            "--callerid",
-            "4444",
-            "--sold"
-        ]
-    )
-    .contains("card 1 created"));
-    assert!(run(
-        dir.path(),
-        &[
-            "--database-url",
-            url,
-            "create-user",
-            "--username",
-            "cust",
-            "--password",
-            "pw"
-        ]
-    )
-    .contains("user 2 created"));
-    run(
-        dir.path(),
-        &[
-            "--database-url",
-            url,
-            "create-device",
-            "--user-id",
-            "2",
-            "--callerid",
-            "5555",
-        ],
-    );
-    run(
-        dir.path(),
-        &[
-            "--database-url",
-            url,
-            "assign-tax",
-            "--tax-id",
-            "1",
-            "--user-id",
-            "2",
-        ],
-    );
+    ops(&["create-device", "--user-id", "2", "--callerid", "5555"]);
+    ops(&["assign-tax", "--tax-id", "1", "--user-id", "2"]);
     // Without --key, hash reads API_Secret_Key from the database.
-    let hash = run(
-        dir.path(),
-        &["--database-url", url, "hash", "--callerid", "4444"],
-    );
-    assert_eq!(
-        hash.trim(),
-        morcc_domain::HashedParams {
-            callerid: Some("4444"),
-            ..Default::default()
-        }
-        .mor_hash("k3y")
-    );
+    let hash = ops(&["hash", "--callerid", "4444"]);
+    let expected = morcc_domain::HashedParams {
+        callerid: Some("4444"),
+        ..Default::default()
+    };
+    assert_eq!(hash.trim(), expected.mor_hash("k3y"));
 
-    let db = Database::connect(url, PoolSettings::default()).unwrap();
+    let db = Database::connect(&url, PoolSettings::default()).unwrap();
     let card = admin::card_by_callerid(&db, &CallerId::parse("4444").unwrap())
         .unwrap()
         .unwrap();

@@ -131,8 +131,10 @@ async fn no_password_hash_key_or_pin_reaches_the_logs() {
     .unwrap();
     admin::set_setting(&app.db, settings::API_SECRET_KEY, key, OwnerId(0)).unwrap();
 
+    // Each request signed as the auditor; every hash sent is remembered.
     let mut sent = Vec::new();
-    let mut send = |params: Vec<(String, String)>| {
+    let mut signed = |params: &[(&str, &str)], password: &str, key: &str| {
+        let params = signed_with(params, "auditor", password, key);
         sent.push(
             params
                 .iter()
@@ -144,51 +146,21 @@ async fn no_password_hash_key_or_pin_reaches_the_logs() {
         params
     };
     // A success that creates a card (its PIN is in the reply), a PIN transfer, failures.
-    app.post_form(
-        "/api/cc_by_cli",
-        &send(signed_with(
-            &[("callerid", "4444"), ("amount", "5"), ("cardgroup_id", "1")],
-            "auditor",
-            password,
-            key,
-        )),
-    )
-    .await;
+    let sale = [("callerid", "4444"), ("amount", "5"), ("cardgroup_id", "1")];
+    app.post_form("/api/cc_by_cli", &signed(&sale, password, key))
+        .await;
     let pin = app.card("4444").unwrap().pin.expose().to_owned();
+    let transfer = [("callerid", "4444"), ("pin", pin.as_str())];
+    app.post_form("/api/cc_by_cli", &signed(&transfer, password, key))
+        .await;
+    app.get("/api/cc_by_cli", &signed(&transfer, password, key))
+        .await;
+    app.post_form("/api/cc_by_cli", &signed(&LOOKUP, "Pw7f3aUniqueWrong", key))
+        .await
+        .assert_filter_error("Bad login");
     app.post_form(
         "/api/cc_by_cli",
-        &send(signed_with(
-            &[("callerid", "4444"), ("pin", &pin)],
-            "auditor",
-            password,
-            key,
-        )),
-    )
-    .await;
-    app.get(
-        "/api/cc_by_cli",
-        &send(signed_with(
-            &[("callerid", "4444"), ("pin", &pin)],
-            "auditor",
-            password,
-            key,
-        )),
-    )
-    .await;
-    app.post_form(
-        "/api/cc_by_cli",
-        &send(signed_with(&LOOKUP, "auditor", "Pw7f3aUniqueWrong", key)),
-    )
-    .await
-    .assert_filter_error("Bad login");
-    app.post_form(
-        "/api/cc_by_cli",
-        &send(signed_with(
-            &LOOKUP,
-            "auditor",
-            password,
-            "Key9c1eUniqueWrong",
-        )),
+        &signed(&LOOKUP, password, "Key9c1eUniqueWrong"),
     )
     .await
     .assert_filter_error("Incorrect hash");
