@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use morcc_adapters::SqliteSynchronous;
 use morcc_http::ThrottleLimits;
 
 use crate::telemetry::LogFormat;
@@ -18,11 +19,14 @@ pub const DEFAULT_CACHE_TTL_MS: u64 = 1000;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://morcc.db";
 
 /// morcc: a MOR-compatible calling-card API service (`cc_by_cli`).
+///
+/// Without a subcommand it serves the API, as `morcc serve` does.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub struct Cli {
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// How to serve when no subcommand is given.
     #[command(flatten)]
     pub serve: ServeArgs,
     /// Log format.
@@ -30,6 +34,48 @@ pub struct Cli {
     pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// Parses the command line, or exits with clap's message (as `Parser::parse` does).
+    pub fn parse_or_exit<I, T>(args: I) -> Cli
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::try_parse_checked(args).unwrap_or_else(|error| error.exit())
+    }
+
+    /// Parses the command line. A serving flag before a subcommand (`morcc --bind X migrate`,
+    /// or `morcc --bind X serve`, whose `serve` would take its own defaults) is refused
+    /// rather than silently ignored: serving flags go after `serve` or without a subcommand.
+    pub fn try_parse_checked<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::{CommandFactory, FromArgMatches};
+        let mut command = Cli::command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        if let Some((subcommand, _)) = matches.subcommand() {
+            let serving = ServeArgs::augment_args(clap::Command::new("serve"));
+            for flag in serving.get_arguments() {
+                let id = flag.get_id().as_str();
+                if matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine) {
+                    return Err(command.error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!("--{} is a serving flag: give it after `serve`, not before `{subcommand}`", flag.get_long().unwrap_or(id)),
+                    ));
+                }
+            }
+        }
+        Cli::from_arg_matches(&matches).map_err(|error| error.format(&mut command))
+    }
+
+    /// The subcommand to run: `serve` with the top-level serving flags when none was named.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
+    }
 }
 
 /// Where the data lives; every subcommand that touches it takes the same option.
@@ -45,14 +91,35 @@ pub struct DatabaseArgs {
     /// Seconds to wait for a free connection before a request fails.
     #[arg(long, env = "MORCC_POOL_TIMEOUT", default_value_t = 3, global = true)]
     pub pool_timeout: u64,
+    /// When an SQLite commit reaches the disk: `full` (before the reply; survives a power
+    /// cut) or `normal` (faster; the last replies can be lost on a power cut or OS crash).
+    #[arg(long, env = "MORCC_SQLITE_SYNCHRONOUS", value_enum, default_value_t = SqliteSync::Full, global = true)]
+    pub sqlite_synchronous: SqliteSync,
+}
+
+/// `--sqlite-synchronous`, as the command line spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqliteSync {
+    /// Every commit synced to disk before it is acknowledged.
+    Full,
+    /// Commits synced at WAL checkpoints only.
+    Normal,
+}
+
+impl From<SqliteSync> for SqliteSynchronous {
+    fn from(choice: SqliteSync) -> SqliteSynchronous {
+        match choice {
+            SqliteSync::Full => SqliteSynchronous::Full,
+            SqliteSync::Normal => SqliteSynchronous::Normal,
+        }
+    }
 }
 
 /// What to do.
-#[derive(Debug, Default, Subcommand)]
+#[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default). Runs pending migrations first.
-    #[default]
-    Serve,
+    Serve(ServeArgs),
     #[command(flatten)]
     Operator(OperatorCommand),
 }
@@ -86,32 +153,27 @@ pub enum OperatorCommand {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(
-        long,
-        env = "MORCC_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
+    #[arg(long, env = "MORCC_BIND", default_value = DEFAULT_BIND)]
     pub bind: String,
     /// HTTP worker threads (default: one per core).
-    #[arg(long, env = "MORCC_WORKERS", global = true)]
+    #[arg(long, env = "MORCC_WORKERS")]
     pub workers: Option<usize>,
     /// Largest request body in bytes; larger ones answer 413.
-    #[arg(long, env = "MORCC_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT, global = true)]
+    #[arg(long, env = "MORCC_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
     /// Failed logins or hashes of one username before it is refused for the rest of the
     /// window (0: no limit).
-    #[arg(long, env = "MORCC_MAX_FAILED_LOGINS_PER_USERNAME", default_value_t = ThrottleLimits::default().per_username, global = true)]
+    #[arg(long, env = "MORCC_MAX_FAILED_LOGINS_PER_USERNAME", default_value_t = ThrottleLimits::default().per_username)]
     pub max_failed_logins_per_username: u32,
     /// Failed logins or hashes from one client address before it is refused (0: no limit).
-    #[arg(long, env = "MORCC_MAX_FAILED_LOGINS_PER_ADDRESS", default_value_t = ThrottleLimits::default().per_address, global = true)]
+    #[arg(long, env = "MORCC_MAX_FAILED_LOGINS_PER_ADDRESS", default_value_t = ThrottleLimits::default().per_address)]
     pub max_failed_logins_per_address: u32,
     /// Seconds a failed-login window lasts.
-    #[arg(long, env = "MORCC_FAILED_LOGIN_WINDOW", default_value_t = ThrottleLimits::default().window.as_secs(), global = true)]
+    #[arg(long, env = "MORCC_FAILED_LOGIN_WINDOW", default_value_t = ThrottleLimits::default().window.as_secs())]
     pub failed_login_window: u64,
     /// Milliseconds users and settings are reused before they are read again (0: every
     /// request reads them). A change takes effect within this time on every instance.
-    #[arg(long, env = "MORCC_CACHE_TTL_MS", default_value_t = DEFAULT_CACHE_TTL_MS, global = true)]
+    #[arg(long, env = "MORCC_CACHE_TTL_MS", default_value_t = DEFAULT_CACHE_TTL_MS)]
     pub cache_ttl_ms: u64,
 }
 
@@ -133,23 +195,29 @@ impl Default for ServeArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct HashArgs {
+    /// The request's `pin`, as sent (leave out when the request has none).
     #[arg(long)]
     pub pin: Option<String>,
+    /// The request's `amount`, as sent.
     #[arg(long)]
     pub amount: Option<String>,
+    /// The request's `callerid`, as sent.
     #[arg(long)]
     pub callerid: Option<String>,
+    /// The request's `cardgroup_id`, as sent.
     #[arg(long = "cardgroup-id")]
     pub cardgroup_id: Option<String>,
     /// The secret key; without it, `API_Secret_Key` of `--owner-id` is read from the database.
     #[arg(long, env = "MORCC_API_SECRET_KEY")]
     pub key: Option<Secret>,
+    /// Whose key to read: 0 for the admin, a reseller's user id for a reseller.
     #[arg(long, default_value_t = 0)]
     pub owner_id: i64,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct CreateUserArgs {
+    /// The login name (`u` of API requests).
     #[arg(long)]
     pub username: String,
     /// The password (MOR stores its SHA1).
@@ -158,40 +226,51 @@ pub struct CreateUserArgs {
     /// admin, accountant, reseller or user.
     #[arg(long, default_value = "user")]
     pub usertype: String,
+    /// The user's owner: 0 for the admin, or a reseller's user id.
     #[arg(long, default_value_t = 0)]
     pub owner_id: i64,
+    /// Opening balance, a plain decimal in the system currency.
     #[arg(long, default_value = "0")]
     pub balance: String,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct CreateCardGroupArgs {
+    /// The group's name.
     #[arg(long)]
     pub name: String,
+    /// The group's owner: 0 for the admin, or a reseller's user id.
     #[arg(long, default_value_t = 0)]
     pub owner_id: i64,
+    /// Digits of a new card's number.
     #[arg(long, default_value_t = 10)]
     pub number_length: usize,
+    /// Digits of a new card's PIN.
     #[arg(long, default_value_t = 6)]
     pub pin_length: usize,
     /// Currency its cards are priced in (blank: the system currency).
     #[arg(long, default_value = "")]
     pub currency: String,
+    /// The tax its prices include (see `create-tax`; default: none).
     #[arg(long)]
     pub tax_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct CreateCardArgs {
+    /// The card group the card belongs to.
     #[arg(long = "cardgroup-id")]
     pub cardgroup_id: i64,
+    /// Opening balance, a plain decimal (no payments row is written for it).
     #[arg(long, default_value = "0")]
     pub balance: String,
     /// A PIN (default: random digits of the group's PIN length).
     #[arg(long)]
     pub pin: Option<String>,
+    /// The card's number (default: random digits of the group's number length).
     #[arg(long)]
     pub number: Option<String>,
+    /// A caller ID to bind the card to (default: none).
     #[arg(long)]
     pub callerid: Option<String>,
     /// Mark the card sold.
@@ -201,18 +280,24 @@ pub struct CreateCardArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct CreateDeviceArgs {
+    /// The user whose balance the device's calls use (-1: a provider's device).
     #[arg(long)]
     pub user_id: i64,
+    /// The device's caller ID.
     #[arg(long)]
     pub callerid: String,
+    /// The device's name.
     #[arg(long, default_value = "")]
     pub name: String,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct SetSettingArgs {
+    /// The setting's name, e.g. `Allow_API` or `API_Secret_Key`.
     pub name: String,
+    /// Its value.
     pub value: String,
+    /// Whose setting: 0 for the admin's, or a reseller's user id.
     #[arg(long, default_value_t = 0)]
     pub owner_id: i64,
 }
@@ -230,11 +315,13 @@ pub struct CreateTaxArgs {
     /// Tax 1 in percent (always counts).
     #[arg(long, default_value = "0")]
     pub tax1: String,
-    /// Taxes 2 to 4 in percent; each one given is enabled.
+    /// Tax 2 in percent; each of taxes 2 to 4 that is given is enabled.
     #[arg(long)]
     pub tax2: Option<String>,
+    /// Tax 3 in percent.
     #[arg(long)]
     pub tax3: Option<String>,
+    /// Tax 4 in percent.
     #[arg(long)]
     pub tax4: Option<String>,
     /// Compound (multiply) instead of additive.
@@ -244,14 +331,17 @@ pub struct CreateTaxArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct AssignTaxArgs {
+    /// The tax to give.
     #[arg(long)]
     pub tax_id: i64,
+    /// The card group that gets it.
     #[arg(
         long = "cardgroup-id",
         conflicts_with = "user_id",
         required_unless_present = "user_id"
     )]
     pub cardgroup_id: Option<i64>,
+    /// The user that gets it.
     #[arg(long)]
     pub user_id: Option<i64>,
 }
@@ -264,6 +354,7 @@ impl std::fmt::Debug for DatabaseArgs {
             .field("url", &format_args!("{scheme}://<redacted>"))
             .field("pool_size", &self.pool_size)
             .field("pool_timeout", &self.pool_timeout)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
             .finish()
     }
 }
@@ -295,6 +386,43 @@ impl std::fmt::Debug for Secret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every subcommand and every flag explains itself in one line.
+    #[test]
+    fn every_subcommand_and_flag_has_a_description() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        for command in cli.get_subcommands() {
+            let name = command.get_name();
+            assert!(command.get_about().is_some(), "subcommand {name}");
+            for arg in command.get_arguments() {
+                assert!(
+                    arg.get_help().is_some(),
+                    "{name}: {} has no description",
+                    arg.get_id()
+                );
+            }
+        }
+    }
+
+    /// `morcc` alone serves, with the top-level flags; `serve` takes the same flags.
+    #[test]
+    fn without_a_subcommand_morcc_serves() {
+        let bare = Cli::parse_from(["morcc", "--bind", "127.0.0.1:9"]).into_command();
+        assert!(matches!(bare, Command::Serve(options) if options.bind == "127.0.0.1:9"));
+        let named = Cli::parse_from(["morcc", "serve", "--bind", "127.0.0.1:9"]).into_command();
+        assert!(matches!(named, Command::Serve(options) if options.bind == "127.0.0.1:9"));
+        assert!(Cli::try_parse_checked(["morcc", "migrate", "--bind", "127.0.0.1:9"]).is_err());
+        for subcommand in ["serve", "migrate"] {
+            assert!(
+                Cli::try_parse_checked(["morcc", "--bind", "127.0.0.1:9", subcommand]).is_err(),
+                "a serving flag before {subcommand} is refused, not ignored"
+            );
+        }
+        assert!(
+            Cli::try_parse_checked(["morcc", "--database-url", "sqlite://x.db", "migrate"]).is_ok()
+        );
+    }
 
     #[test]
     fn debug_output_shows_no_password_key_or_database_credentials() {

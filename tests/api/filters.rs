@@ -65,4 +65,16 @@ scenarios! {
         app.post_form("/api/cc_by_cli", &signed_with(&LOOKUP, "reseller", "pw", "reseller-key")).await.assert_action_error("Card was not found");
         app.post_form("/api/cc_by_cli", &signed_with(&LOOKUP, "reseller", "pw", "wrong")).await.assert_filter_error("Incorrect hash");
     }
+
+    async fn a_reseller_falls_back_to_the_admin_s_key_only_while_the_admin_allows_the_api(app) {
+        let reseller = admin::create_user(&app.db, "reseller", "pw", &UserType::Reseller, OwnerId(0), &Money::zero()).unwrap();
+        let owner = OwnerId(reseller.0);
+        admin::set_setting(&app.db, settings::ALLOW_API, "1", owner).unwrap();
+        admin::set_setting(&app.db, settings::ALLOW_API, "0", OwnerId(0)).unwrap();
+        // No key of its own and no fallback: the admin's key does not count.
+        app.post_form("/api/cc_by_cli", &signed_with(&LOOKUP, "reseller", "pw", KEY)).await.assert_filter_error("API must have Secret Key");
+        admin::set_setting(&app.db, settings::API_SECRET_KEY, "reseller-key", owner).unwrap();
+        app.post_form("/api/cc_by_cli", &signed_with(&LOOKUP, "reseller", "pw", KEY)).await.assert_filter_error("Incorrect hash");
+        app.post_form("/api/cc_by_cli", &signed_with(&LOOKUP, "reseller", "pw", "reseller-key")).await.assert_action_error("Card was not found");
+    }
 }

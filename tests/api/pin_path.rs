@@ -77,6 +77,39 @@ scenarios! {
         assert_eq!(app.payments_sum(Holder::Card(target)), money("5"));
     }
 
+    async fn in_the_same_group_an_unsold_caller_s_card_is_sold_and_active_after_the_merge(app) {
+        let holder = card(&app, app.group, "111111", "5", Some("4444"), false);
+        card(&app, app.group, "222222", "20", None, true);
+        let answer = app.call(&[("callerid", "4444"), ("pin", "222222")]).await;
+        let now = app.card("4444").unwrap();
+        assert_eq!(now.id, holder);
+        assert!(now.sold && now.active);
+        assert_eq!(answer.body, card_reply(&now, "25.0000", "25.0000"));
+    }
+
+    async fn across_groups_a_pin_card_bound_to_another_phone_moves_to_the_phone_with_its_pin(app) {
+        let other = admin::create_card_group(&app.db, &admin::CardGroupSpec { name: "Two".into(), ..Default::default() }).unwrap();
+        let holder = card(&app, app.group, "111111", "5", Some("4444"), true);
+        let target = card(&app, other, "222222", "1", Some("5555"), true);
+        let answer = app.call(&[("callerid", "4444"), ("pin", "222222")]).await;
+        let now = app.card("4444").unwrap();
+        assert_eq!(now.id, target);
+        assert_eq!(answer.body, card_reply(&now, "6.0000", "6.0000"));
+        assert!(app.card("5555").is_none(), "the PIN card's old caller ID is replaced");
+        let old = admin::card(&app.db, holder).unwrap().unwrap();
+        assert!(old.balance.is_zero() && old.callerid.is_none() && !old.sold);
+        assert_eq!(app.payments_sum(Holder::Card(holder)), money("-5"));
+        assert_eq!(app.payments_sum(Holder::Card(target)), money("5"));
+    }
+
+    async fn across_groups_an_empty_caller_card_is_zero_even_when_the_pin_card_is_bound(app) {
+        let other = admin::create_card_group(&app.db, &admin::CardGroupSpec { name: "Two".into(), ..Default::default() }).unwrap();
+        card(&app, app.group, "111111", "0", Some("4444"), true);
+        card(&app, other, "222222", "1", Some("5555"), true);
+        app.call(&[("callerid", "4444"), ("pin", "222222")]).await.assert_action_error("PIN number balance is zero");
+        assert_eq!(app.card("5555").unwrap().balance, money("1"));
+    }
+
     async fn across_groups_an_empty_caller_card_has_nothing_to_move(app) {
         let other = admin::create_card_group(&app.db, &admin::CardGroupSpec { name: "Two".into(), ..Default::default() }).unwrap();
         card(&app, app.group, "111111", "0", Some("4444"), true);

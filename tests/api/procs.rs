@@ -68,6 +68,7 @@ pub fn connect(url: &str) -> Database {
     let settings = PoolSettings {
         max_size: 2,
         connection_timeout: Duration::from_secs(20),
+        ..PoolSettings::default()
     };
     Database::connect(url, settings).expect("a connection to the test database")
 }
@@ -300,11 +301,11 @@ impl Morcc {
         let log = dir.join(format!("{name}.log"));
         let file = fs::File::create(&log).expect("a log file");
         let child = Command::new(env!("CARGO_BIN_EXE_morcc"))
-            .args(["--database-url", url, "--bind", "127.0.0.1:0"])
+            .args(["serve", "--database-url", url, "--bind", "127.0.0.1:0"])
             .args(["--workers", &options.workers.to_string()])
             .args(["--pool-size", &options.pool_size.to_string()])
             .args(["--pool-timeout", &options.pool_timeout_secs.to_string()])
-            .args(["--log-format", "json", "serve"])
+            .args(["--log-format", "json"])
             .env("RUST_LOG", "warn,morcc::server=info")
             .env_remove("DATABASE_URL")
             .stdin(Stdio::null())

@@ -41,7 +41,7 @@ pub enum Backend {
     Mysql,
 }
 
-/// Size and patience of the connection pool.
+/// Size and patience of the connection pool, and how durable an SQLite commit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSettings {
     /// Most connections open at once (SQLite pools are capped at 4).
@@ -50,18 +50,49 @@ pub struct PoolSettings {
     /// connection for each look-up of the filters and for each attempt of its transaction, so
     /// in all it may wait a few times this.
     pub connection_timeout: Duration,
+    /// SQLite's `synchronous` pragma (MySQL's durability is the server's own setting).
+    pub sqlite_synchronous: SqliteSynchronous,
 }
 
 impl Default for PoolSettings {
     /// Four connections and a `connection_timeout` of 5 s (each wait for a connection gives
-    /// up after 5 s), so overload answers fast instead of queueing for r2d2's default 30 s.
+    /// up after 5 s), so overload answers fast instead of queueing for r2d2's default 30 s;
+    /// SQLite commits durable before they are acknowledged.
     fn default() -> Self {
         PoolSettings {
             max_size: 4,
             connection_timeout: Duration::from_secs(5),
+            sqlite_synchronous: SqliteSynchronous::default(),
         }
     }
 }
+
+/// When an SQLite commit reaches the disk (docs/RELIABILITY.md, "Durability").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SqliteSynchronous {
+    /// `FULL`: every commit is synced to disk before it is acknowledged, so a reply `ok`
+    /// survives a power cut or an OS crash (as MariaDB with `innodb_flush_log_at_trx_commit
+    /// = 1`).
+    #[default]
+    Full,
+    /// `NORMAL`: commits are synced only at WAL checkpoints. Faster, and safe against a crash
+    /// of morcc itself, but the last acknowledged commits can be lost on a power cut or an OS
+    /// crash. For an operator who accepts that risk.
+    Normal,
+}
+
+impl SqliteSynchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Full => "PRAGMA synchronous = FULL;",
+            SqliteSynchronous::Normal => "PRAGMA synchronous = NORMAL;",
+        }
+    }
+}
+
+/// Every SQLite connection waits for the write lock instead of failing at once. (No
+/// foreign_keys pragma: MOR's schema declares no foreign keys.)
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000;";
 
 /// Where to connect, from the URL's scheme. `establish` on the enum would try each backend in
 /// turn, and SQLite accepts any string as a file name, so the scheme decides instead.
@@ -122,6 +153,18 @@ const MYSQL_SESSION: &str = "SET SESSION innodb_lock_wait_timeout = 5; \
 /// The r2d2 manager: opens connections of the URL's backend and prepares each session.
 pub(crate) struct Manager {
     target: Target,
+    sqlite_synchronous: SqliteSynchronous,
+}
+
+/// Switches an SQLite file to WAL (readers never block the writer), once, before the pool
+/// opens its connections. The mode is stored in the file; switching needs the file to
+/// itself, so connections of a filling pool that all tried it would fail with `database is
+/// locked`.
+fn prepare_sqlite_file(path: &str) -> Result<(), AdapterError> {
+    let mut conn = SqliteConnection::establish(path)
+        .map_err(|error| AdapterError::Connect(error.to_string()))?;
+    conn.batch_execute(&format!("{SQLITE_BUSY_TIMEOUT} PRAGMA journal_mode = WAL;"))
+        .map_err(|error| AdapterError::Connect(error.to_string()))
 }
 
 impl fmt::Debug for Manager {
@@ -145,17 +188,14 @@ impl ManageConnection for Manager {
         }
         .map_err(diesel::r2d2::Error::ConnectionError)?;
         let session = match &self.target {
-            // busy_timeout: wait for the write lock instead of failing at once. WAL: readers
-            // never block the writer. NORMAL: durable enough under WAL, far fewer fsyncs.
-            // (No foreign_keys pragma: MOR's schema declares no foreign keys.)
+            // The file is in WAL mode already (`prepare_sqlite_file`).
             Target::Sqlite(_) => {
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL;"
+                format!("{SQLITE_BUSY_TIMEOUT} {}", self.sqlite_synchronous.pragma())
             }
             #[cfg(feature = "mysql")]
-            Target::Mysql(_) => MYSQL_SESSION,
+            Target::Mysql(_) => MYSQL_SESSION.to_owned(),
         };
-        conn.batch_execute(session)
+        conn.batch_execute(&session)
             .map_err(diesel::r2d2::Error::QueryError)?;
         #[cfg(feature = "mysql")]
         if let AnyConnection::Mysql(inner) = &mut conn {
@@ -194,10 +234,18 @@ impl Database {
             Backend::Sqlite => settings.max_size.clamp(1, SQLITE_MAX_POOL),
             Backend::Mysql => settings.max_size.max(1),
         };
+        match &target {
+            Target::Sqlite(path) => prepare_sqlite_file(path)?,
+            #[cfg(feature = "mysql")]
+            Target::Mysql(_) => {}
+        }
         let pool = Pool::builder()
             .max_size(max_size)
             .connection_timeout(settings.connection_timeout)
-            .build(Manager { target })
+            .build(Manager {
+                target,
+                sqlite_synchronous: settings.sqlite_synchronous,
+            })
             .map_err(|error| AdapterError::Connect(error.to_string()))?;
         Ok(Database { pool, backend })
     }

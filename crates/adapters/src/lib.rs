@@ -26,5 +26,5 @@ pub mod testing;
 
 pub use cache::CachedDirectory;
 pub use codes::SecureCodes;
-pub use connection::{Backend, Database, PoolSettings};
+pub use connection::{Backend, Database, PoolSettings, SqliteSynchronous};
 pub use error::AdapterError;

@@ -25,6 +25,7 @@ fn settings() -> PoolSettings {
     PoolSettings {
         max_size: 8,
         connection_timeout: Duration::from_secs(20),
+        ..PoolSettings::default()
     }
 }
 

@@ -91,6 +91,10 @@ struct Args {
     /// Write morcc's log here (default: discarded).
     #[arg(long)]
     server_log: Option<PathBuf>,
+    /// Another argument for morcc's server, e.g. `--morcc-arg=--sqlite-synchronous=normal`
+    /// (repeatable).
+    #[arg(long = "morcc-arg", allow_hyphen_values = true)]
+    morcc_args: Vec<String>,
     /// Keep the database instead of removing it.
     #[arg(long)]
     keep: bool,
@@ -138,7 +142,7 @@ impl Args {
             workers: self.workers,
             pool_size: self.pool_size,
             log: self.server_log.clone(),
-            extra_args: Vec::new(),
+            extra_args: self.morcc_args.clone(),
         }
     }
 }

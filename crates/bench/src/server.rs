@@ -19,20 +19,9 @@ pub const CHILD_ARG: &str = "__morcc";
 
 /// Runs morcc's `main` with `args` (after [`CHILD_ARG`]).
 pub fn run_child(args: Vec<String>) -> std::process::ExitCode {
-    use clap::Parser;
-    let cli = morcc::cli::Cli::parse_from(std::iter::once("morcc".to_owned()).chain(args));
-    morcc::telemetry::init(cli.log_format);
-    let outcome = match cli.command.unwrap_or_default() {
-        morcc::cli::Command::Serve => morcc::server::serve(&cli.database, &cli.serve),
-        morcc::cli::Command::Operator(command) => morcc::operator::run(&cli.database, command),
-    };
-    match outcome {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("morcc: {error}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    morcc::run(morcc::cli::Cli::parse_or_exit(
+        std::iter::once("morcc".to_owned()).chain(args),
+    ))
 }
 
 /// How to start morcc.

@@ -90,8 +90,11 @@ fn run_filters(
     let owner = account.owner();
     let is_reseller = account.usertype == UserType::Reseller;
 
-    let api_allowed = settings::is_enabled(directory, settings::ALLOW_API, owner)?
-        || (is_reseller && settings::is_enabled(directory, settings::ALLOW_API, SYSTEM)?);
+    // A reseller may lean on the admin's switch, and with it on the admin's key (steps 2, 4).
+    let admin_fallback =
+        is_reseller && settings::is_enabled(directory, settings::ALLOW_API, SYSTEM)?;
+    let api_allowed =
+        admin_fallback || settings::is_enabled(directory, settings::ALLOW_API, owner)?;
     if !api_allowed {
         return Err(FilterError::ApiDisabled);
     }
@@ -101,7 +104,7 @@ fn run_filters(
         return Err(FilterError::GetDisabled);
     }
     if !settings::is_enabled(directory, settings::API_DISABLE_HASH_CHECKING, owner)? {
-        check_hash(directory, credentials, owner, is_reseller)?;
+        check_hash(directory, credentials, owner, admin_fallback)?;
     }
     if !account.usertype.may_use_the_call() {
         return Err(FilterError::AccessDenied);
@@ -137,12 +140,13 @@ fn log_in(
     }
 }
 
-/// Step 4: the hash, with the owner's key or, for a reseller, also the admin's.
+/// Step 4: the hash, with the owner's key or, when `admin_fallback` (a reseller while the
+/// admin's `Allow_API` is 1), also with the admin's.
 fn check_hash(
     directory: &dyn Directory,
     credentials: &Credentials<'_>,
     owner: OwnerId,
-    is_reseller: bool,
+    admin_fallback: bool,
 ) -> Result<(), FilterError> {
     let secret_key = |owner| -> Result<Option<String>, FilterError> {
         Ok(directory
@@ -150,7 +154,7 @@ fn check_hash(
             .filter(|key| !key.is_empty()))
     };
     let mut keys = vec![secret_key(owner)?];
-    if is_reseller {
+    if admin_fallback {
         keys.push(secret_key(SYSTEM)?);
     }
     let keys: Vec<String> = keys.into_iter().flatten().collect();

@@ -322,16 +322,15 @@ impl Session<'_> {
             let moved = std::mem::replace(&mut pin_card.balance, Money::zero());
             pin_card.sold = false;
             holder.balance = &holder.balance + &moved;
+            holder.sold = true;
+            holder.active = true;
             self.ledger.update_card(&pin_card)?;
             self.ledger.update_card(&holder)?;
             self.record_transfer(Holder::Card(pin_card.id), Holder::Card(holder.id), &moved)?;
             self.card_reply(holder, holder_group.tax_id)
         } else {
-            // Another group: the caller ID and its balance move to the PIN card, which must not
-            // be another phone's card already (that phone would lose it).
-            if pin_card.callerid.is_some() {
-                return Err(CcError::CardAlreadySold);
-            }
+            // Another group: the caller ID and its balance move to the PIN card. The PIN is the
+            // card's bearer secret, so a caller ID the PIN card already holds is replaced.
             if !holder.balance.is_positive() {
                 return Err(CcError::PinBalanceZero);
             }

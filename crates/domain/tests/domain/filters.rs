@@ -393,11 +393,12 @@ fn a_hash_of_other_parameters_is_incorrect() {
 }
 
 #[test]
-fn a_reseller_passes_with_a_hash_made_with_the_admins_key() {
+fn a_reseller_passes_with_a_hash_made_with_the_admins_key_while_the_admin_allows_the_api() {
     let directory = directory(
         accounts(),
         &[
             ("Allow_API", RESELLER, "1"),
+            ("Allow_API", 0, "1"),
             ("API_Secret_Key", RESELLER, "mine"),
             ("API_Secret_Key", 0, "secret"),
         ],
@@ -405,6 +406,44 @@ fn a_reseller_passes_with_a_hash_made_with_the_admins_key() {
     let (outcome, recorded) = filter(&directory, &post("reseller", "resellerpw", Some(SPEC_HASH)));
     assert_eq!(outcome.map(|caller| caller.owner), Ok(OwnerId(RESELLER)));
     assert!(recorded.is_empty());
+}
+
+#[test]
+fn a_reseller_may_not_use_the_admins_key_while_the_admins_api_is_off() {
+    let directory = directory(
+        accounts(),
+        &[
+            ("Allow_API", RESELLER, "1"),
+            ("Allow_API", 0, "0"),
+            ("API_Secret_Key", RESELLER, "mine"),
+            ("API_Secret_Key", 0, "secret"),
+        ],
+    );
+    assert_eq!(
+        filter(&directory, &post("reseller", "resellerpw", Some(SPEC_HASH))).0,
+        Err(FilterError::IncorrectHash)
+    );
+    let own = PARAMS.mor_hash("mine");
+    assert!(
+        filter(&directory, &post("reseller", "resellerpw", Some(&own)))
+            .0
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_reseller_without_a_key_and_without_the_admins_fallback_must_have_a_secret_key() {
+    let directory = directory(
+        accounts(),
+        &[
+            ("Allow_API", RESELLER, "1"),
+            ("API_Secret_Key", 0, "secret"),
+        ],
+    );
+    assert_eq!(
+        filter(&directory, &post("reseller", "resellerpw", Some(SPEC_HASH))).0,
+        Err(FilterError::SecretKeyMissing)
+    );
 }
 
 #[test]

@@ -269,12 +269,68 @@ fn a_storage_failure_during_a_transfer_fails_the_transaction_before_the_second_w
 }
 
 #[test]
-fn across_groups_a_pin_card_bound_to_another_phone_is_not_taken_from_it() {
+fn across_groups_a_pin_card_bound_to_another_phone_moves_to_the_phone_with_its_pin() {
     let mut world = world();
     world.cards = vec![
         card_with_cli(7, 1, "5", CLI),
         card_with_cli(8, 2, "1", "another phone"),
     ];
+    let mut ledger = world.ledger();
+    let writes = allow_writes(&mut ledger);
+    let reply = card_reply(run(ledger, &ask(CLI).pin(&pin_of(8))));
+
+    let left = Card {
+        balance: money("0"),
+        sold: false,
+        callerid: None,
+        ..world.cards[0].clone()
+    };
+    let taker = Card {
+        balance: money("6"),
+        sold: true,
+        active: true,
+        callerid: Some(cli(CLI)),
+        ..world.cards[1].clone()
+    };
+    assert_eq!(reply.card, taker);
+    assert_eq!(
+        writes.balances(),
+        vec![Write::UpdateCard(left), Write::UpdateCard(taker)]
+    );
+    assert_eq!(
+        rows(&writes.payments()),
+        vec![
+            row(Holder::Card(CardId(7)), "-5", "0", "5", SYSTEM_CURRENCY),
+            row(Holder::Card(CardId(8)), "5", "0", "5", SYSTEM_CURRENCY),
+        ]
+    );
+}
+
+#[test]
+fn across_groups_an_empty_callerid_card_is_zero_even_when_the_pin_card_is_bound() {
+    let mut world = world();
+    world.cards = vec![
+        card_with_cli(7, 1, "0", CLI),
+        card_with_cli(8, 2, "1", "another phone"),
+    ];
     let request = ask(CLI).pin(&pin_of(8));
-    assert_eq!(run(world.ledger(), &request), Err(CcError::CardAlreadySold));
+    assert_eq!(run(world.ledger(), &request), Err(CcError::PinBalanceZero));
+}
+
+#[test]
+fn in_the_same_group_the_callerid_card_is_sold_and_active_after_the_merge() {
+    let mut world = world();
+    world.cards = vec![unsold(card_with_cli(8, 2, "10", CLI)), card(7, 2, "3")];
+    let mut ledger = world.ledger();
+    let writes = allow_writes(&mut ledger);
+    let reply = card_reply(run(ledger, &ask(CLI).pin(&pin_of(7))));
+
+    let holder = Card {
+        balance: money("13"),
+        sold: true,
+        active: true,
+        ..world.cards[0].clone()
+    };
+    assert_eq!(reply.card, holder);
+    assert_eq!(writes.balances()[1], Write::UpdateCard(holder));
 }
