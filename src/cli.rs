@@ -88,8 +88,10 @@ pub struct DatabaseArgs {
     /// Most database connections held open.
     #[arg(long, env = "MORCC_POOL_SIZE", global = true)]
     pub pool_size: Option<u32>,
-    /// Seconds to wait for a free connection before a request fails.
-    #[arg(long, env = "MORCC_POOL_TIMEOUT", default_value_t = 3, global = true)]
+    /// Seconds to wait for a free connection before a request fails. Longer than a Galera
+    /// cluster's commit freeze while it evicts a dead node (about 6 s), so that a node's loss
+    /// only slows requests down.
+    #[arg(long, env = "MORCC_POOL_TIMEOUT", default_value_t = 10, global = true)]
     pub pool_timeout: u64,
     /// When an SQLite commit reaches the disk: `full` (before the reply; survives a power
     /// cut) or `normal` (faster; the last replies can be lost on a power cut or OS crash).

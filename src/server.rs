@@ -44,6 +44,7 @@ pub fn open_database(args: &DatabaseArgs) -> Result<Database, AppError> {
         max_size: args.pool_size.unwrap_or(default_size),
         connection_timeout: Duration::from_secs(args.pool_timeout.max(1)),
         sqlite_synchronous: args.sqlite_synchronous.into(),
+        ..PoolSettings::default()
     };
     let database = Database::connect(&args.url, settings)?;
     database.run_migrations()?;

@@ -265,7 +265,12 @@ pub struct Audit {
     pub openings_sum: Money,
     /// How many payments rows carry each amount (positive and negative).
     pub amounts: BTreeMap<Money, usize>,
+    /// How many top-up rows (money paid in, not moved between holders) carry each amount.
+    pub top_ups: BTreeMap<Money, usize>,
 }
+
+/// The description of the payments rows that move money between holders.
+const TRANSFER: &str = "cc_by_cli: balance transfer";
 
 /// Checks, for every card of `groups` and every user of `users`, that its balance equals its
 /// opening balance (zero unless `openings` says otherwise; an opening writes no payment) plus
@@ -284,6 +289,7 @@ pub fn audit(
         payments_sum: Money::zero(),
         openings_sum: Money::zero(),
         amounts: BTreeMap::new(),
+        top_ups: BTreeMap::new(),
     };
     let mut holders: Vec<(Holder, Money)> = Vec::new();
     for group in groups {
@@ -312,6 +318,9 @@ pub fn audit(
         for payment in &payments {
             assert!(payment.completed, "an incomplete payment {payment:?}");
             *audit.amounts.entry(payment.amount.clone()).or_default() += 1;
+            if payment.description != TRANSFER {
+                *audit.top_ups.entry(payment.amount.clone()).or_default() += 1;
+            }
         }
         audit.payments += payments.len();
         audit.balances_sum = &audit.balances_sum + &balance;

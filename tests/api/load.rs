@@ -466,15 +466,18 @@ pub fn assert_ledger(
             eprintln!("no command-line client for the whole-database sums; per-holder audit only")
         }
     }
-    let mut missing = Vec::new();
+    // Amounts are unique per request: each acknowledged top-up is in exactly one top-up row
+    // (none lost, none applied twice by a retry).
+    let mut not_once = Vec::new();
     for amount in records.iter().filter_map(|record| record.top_up.as_ref()) {
-        if !audit.amounts.contains_key(amount) {
-            missing.push(amount.clone());
+        let rows = audit.top_ups.get(amount).copied().unwrap_or(0);
+        if rows != 1 {
+            not_once.push((amount.clone(), rows));
         }
     }
     assert!(
-        missing.is_empty(),
-        "acknowledged top-ups with no payment: {missing:?}"
+        not_once.is_empty(),
+        "acknowledged top-ups not in exactly one payments row (amount, rows): {not_once:?}"
     );
     audit
 }

@@ -14,7 +14,12 @@ mod transport;
 
 // Reliability: load, faults and hostile input (docs/RELIABILITY.md).
 mod checks;
+// Scale-out: three instances over a three-node Galera cluster.
+#[cfg(feature = "mysql")]
+mod cluster;
 mod faults;
+#[cfg(feature = "mysql")]
+mod galera;
 mod hostile;
 mod load;
 mod procs;

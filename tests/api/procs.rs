@@ -88,7 +88,15 @@ pub struct UrlDatabase {
 #[derive(Debug)]
 enum Cleanup {
     Sqlite(#[allow(dead_code)] TempDir),
-    Mysql { server: MysqlServer, name: String },
+    Mysql {
+        server: MysqlServer,
+        name: String,
+    },
+    /// Another server's view of a database that another value owns (a Galera node's copy).
+    View {
+        server: MysqlServer,
+        name: String,
+    },
 }
 
 impl UrlDatabase {
@@ -121,11 +129,30 @@ impl UrlDatabase {
         })
     }
 
+    /// The same MySQL database as seen through `server` (another node of a cluster); dropping
+    /// the view leaves the database alone.
+    pub fn view_on(&self, server: &MysqlServer) -> UrlDatabase {
+        let (Cleanup::Mysql { name, .. } | Cleanup::View { name, .. }) = &self.cleanup else {
+            panic!("only a MySQL database has views on other servers");
+        };
+        let url = format!("{}/{name}", server.url);
+        UrlDatabase {
+            db: connect(&url),
+            url,
+            cleanup: Cleanup::View {
+                server: server.clone(),
+                name: name.clone(),
+            },
+        }
+    }
+
     /// The sums over the whole database, read with the backend's command-line client; `None`
     /// when that client is not installed (the per-holder audit still runs).
     pub fn whole_ledger(&self) -> Option<WholeLedger> {
         match &self.cleanup {
-            Cleanup::Mysql { server, name } => server.whole_ledger(name),
+            Cleanup::Mysql { server, name } | Cleanup::View { server, name } => {
+                server.whole_ledger(name)
+            }
             Cleanup::Sqlite(dir) => sqlite_whole_ledger(&dir.path().join("morcc.db")),
         }
     }

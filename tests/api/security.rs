@@ -40,6 +40,50 @@ async fn a_username_over_its_failure_limit_is_refused_unseen_until_the_window_en
         .assert_action_error("Card was not found");
 }
 
+/// Two instances on one database share the limits: failures through either count for both,
+/// so N instances do not give an attacker N times the attempts. With a limit of 3, two
+/// failures through each (one more than the limit in all, the most the cluster allows) lock
+/// the username out on both; with counts kept per instance, each would have seen only two.
+async fn the_limits_hold_across_instances(app: TestApp) {
+    let options = throttled(3, 100, 60);
+    let other = app.another_instance(options.clone());
+    let here = app.another_instance(options);
+    for base in [&here, &other, &here, &other] {
+        app.post_form_at(
+            base,
+            "/api/cc_by_cli",
+            &signed_with(&LOOKUP, USER, "wrong", KEY),
+        )
+        .await
+        .assert_filter_error("Bad login");
+    }
+    let recorded = admin::actions_count(&app.db).unwrap();
+    for base in [&here, &other] {
+        app.post_form_at(base, "/api/cc_by_cli", &app.signed(&LOOKUP))
+            .await
+            .assert_filter_error("Bad login");
+    }
+    assert_eq!(
+        admin::actions_count(&app.db).unwrap(),
+        recorded,
+        "refusals are not recorded"
+    );
+}
+
+#[actix_web::test]
+async fn the_limits_hold_across_instances_on_sqlite() {
+    the_limits_hold_across_instances(TestApp::sqlite().await).await;
+}
+
+#[cfg(feature = "mysql")]
+#[actix_web::test]
+async fn the_limits_hold_across_instances_on_mysql() {
+    let app = TestApp::mysql()
+        .await
+        .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
+    the_limits_hold_across_instances(app).await;
+}
+
 #[actix_web::test]
 async fn wrong_hashes_count_too() {
     let app = TestApp::sqlite_with(throttled(2, 100, 60)).await;

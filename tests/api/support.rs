@@ -161,14 +161,7 @@ impl TestApp {
 
     /// POSTs exactly these parameters as a form.
     pub async fn post_form(&self, path: &str, params: &[(String, String)]) -> Answer {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.address))
-            .form(params)
-            .send()
-            .await
-            .unwrap();
-        Answer::read(response).await
+        self.post_form_at(&self.address, path, params).await
     }
 
     /// GETs with exactly these parameters in the query string.
@@ -177,6 +170,36 @@ impl TestApp {
             .client
             .get(format!("{}{path}", self.address))
             .query(params)
+            .send()
+            .await
+            .unwrap();
+        Answer::read(response).await
+    }
+
+    /// Starts another morcc instance on the same database (its own throttle and caches, as a
+    /// second process would have) and returns its base address.
+    pub fn another_instance(&self, options: ServeArgs) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let options = ServeArgs {
+            workers: Some(2),
+            ..options
+        };
+        actix_web::rt::spawn(morcc::server::start(self.db.clone(), listener, &options).unwrap());
+        address
+    }
+
+    /// POSTs exactly these parameters as a form to the instance at `base`.
+    pub async fn post_form_at(
+        &self,
+        base: &str,
+        path: &str,
+        params: &[(String, String)],
+    ) -> Answer {
+        let response = self
+            .client
+            .post(format!("{base}{path}"))
+            .form(params)
             .send()
             .await
             .unwrap();

@@ -1,6 +1,9 @@
 //! Opening the database: the connection enum, the pool, migrations and transactions.
 
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -10,6 +13,11 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use morcc_domain::StoreError;
 
 use crate::error::{store_error, AdapterError, Retryable};
+#[cfg(feature = "mysql")]
+use crate::mysql::{
+    self,
+    watchdog::{WatchGuard, Watchdog},
+};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 #[cfg(feature = "mysql")]
@@ -18,8 +26,11 @@ const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations
 /// SQLite serialises writers on one lock: more connections than this only queue on it.
 const SQLITE_MAX_POOL: u32 = 4;
 
-/// Attempts of one unit of work that keeps losing races (deadlocks, lock timeouts, busy).
-const TRANSACTION_ATTEMPTS: u32 = 5;
+/// Attempts of one unit of work that keeps losing races (deadlocks, lock timeouts, busy,
+/// Galera certification conflicts). With the backoff below, the last attempt starts at most
+/// about 1.3 s after the first: enough for a handful of hot cards written through three
+/// Galera nodes at once (docs/RELIABILITY.md, the cluster figures).
+const TRANSACTION_ATTEMPTS: u32 = 10;
 
 /// One connection to either backend. Queries both backends share run on the enum; the few
 /// that differ (transactions, row locks, last insert id) match on the variant.
@@ -52,6 +63,11 @@ pub struct PoolSettings {
     pub connection_timeout: Duration,
     /// SQLite's `synchronous` pragma (MySQL's durability is the server's own setting).
     pub sqlite_synchronous: SqliteSynchronous,
+    /// How long a MySQL connection may be held for one unit of work (all its statements)
+    /// before its session is killed: a statement whose reply never comes fails instead of
+    /// hanging. Longer than Galera's commit freeze while it evicts a dead node (about 6 s with
+    /// its default failure detection), so that freeze only slows requests down.
+    pub statement_deadline: Duration,
 }
 
 impl Default for PoolSettings {
@@ -63,6 +79,7 @@ impl Default for PoolSettings {
             max_size: 4,
             connection_timeout: Duration::from_secs(5),
             sqlite_synchronous: SqliteSynchronous::default(),
+            statement_deadline: Duration::from_secs(15),
         }
     }
 }
@@ -131,25 +148,6 @@ impl Target {
     }
 }
 
-/// How each MySQL session is prepared.
-///
-/// A request should not hang on a row lock for InnoDB's default 50 s; a timeout is a conflict,
-/// which the unit of work retries.
-///
-/// READ COMMITTED: every row the call writes is read with FOR UPDATE, which sees the latest
-/// committed version at any isolation level; REPEATABLE READ would add gap locks on the unique
-/// keys, which only breed deadlocks with inserts of new cards.
-///
-/// `STRICT_ALL_TABLES`: a value that does not fit its column (a balance past `DECIMAL(30,15)`,
-/// an over-long string) is an error, never a clamped or truncated value and a warning; a
-/// server configured without strict mode (as MOR servers often are) must not break the ledger.
-/// The server's other modes are kept, and a session that already has it is left unchanged.
-#[cfg(feature = "mysql")]
-const MYSQL_SESSION: &str = "SET SESSION innodb_lock_wait_timeout = 5; \
-     SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; \
-     SET SESSION sql_mode = IF(FIND_IN_SET('STRICT_ALL_TABLES', @@SESSION.sql_mode) > 0, \
-         @@SESSION.sql_mode, CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES'));";
-
 /// The r2d2 manager: opens connections of the URL's backend and prepares each session.
 pub(crate) struct Manager {
     target: Target,
@@ -176,40 +174,89 @@ impl fmt::Debug for Manager {
     }
 }
 
+/// A pooled connection, and what the adapters know of its server session.
+pub(crate) struct Session {
+    conn: AnyConnection,
+    /// The MySQL session's `CONNECTION_ID()`, which the watchdog kills when a statement hangs.
+    #[cfg(feature = "mysql")]
+    connection_id: Option<u64>,
+    /// Set when the watchdog killed the session: the pool then discards the connection.
+    killed: Arc<AtomicBool>,
+}
+
 impl ManageConnection for Manager {
-    type Connection = AnyConnection;
+    type Connection = Session;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+    fn connect(&self) -> Result<Session, Self::Error> {
         let mut conn = match &self.target {
             Target::Sqlite(path) => SqliteConnection::establish(path).map(AnyConnection::Sqlite),
             #[cfg(feature = "mysql")]
             Target::Mysql(url) => diesel::MysqlConnection::establish(url).map(AnyConnection::Mysql),
         }
         .map_err(diesel::r2d2::Error::ConnectionError)?;
-        let session = match &self.target {
-            // The file is in WAL mode already (`prepare_sqlite_file`).
-            Target::Sqlite(_) => {
-                format!("{SQLITE_BUSY_TIMEOUT} {}", self.sqlite_synchronous.pragma())
-            }
-            #[cfg(feature = "mysql")]
-            Target::Mysql(_) => MYSQL_SESSION.to_owned(),
-        };
-        conn.batch_execute(&session)
-            .map_err(diesel::r2d2::Error::QueryError)?;
         #[cfg(feature = "mysql")]
-        if let AnyConnection::Mysql(inner) = &mut conn {
-            mysql_transactions::note_server(inner).map_err(diesel::r2d2::Error::QueryError)?;
+        let mut connection_id = None;
+        match &mut conn {
+            // The file is in WAL mode already (`prepare_sqlite_file`).
+            AnyConnection::Sqlite(inner) => inner
+                .batch_execute(&format!(
+                    "{SQLITE_BUSY_TIMEOUT} {}",
+                    self.sqlite_synchronous.pragma()
+                ))
+                .map_err(diesel::r2d2::Error::QueryError)?,
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(inner) => {
+                let id = mysql::prepare_session(inner).map_err(diesel::r2d2::Error::QueryError)?;
+                connection_id = Some(id);
+            }
         }
-        Ok(conn)
+        Ok(Session {
+            conn,
+            #[cfg(feature = "mysql")]
+            connection_id,
+            killed: Arc::new(AtomicBool::new(false)),
+        })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    fn is_valid(&self, session: &mut Session) -> Result<(), Self::Error> {
+        session.conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        conn.is_broken()
+    fn has_broken(&self, session: &mut Session) -> bool {
+        session.killed.load(Ordering::SeqCst) || session.conn.is_broken()
+    }
+}
+
+/// A connection checked out of the pool for one unit of work; on MySQL its session is watched
+/// until it goes back, and killed past the deadline ([`PoolSettings::statement_deadline`]).
+pub(crate) struct Checkout {
+    conn: PooledConnection<Manager>,
+    #[cfg(feature = "mysql")]
+    watch: Option<WatchGuard>,
+}
+
+impl Checkout {
+    /// Whether the watchdog killed this checkout's session (its work outlived the deadline).
+    pub(crate) fn was_killed(&self) -> bool {
+        #[cfg(feature = "mysql")]
+        if let Some(watch) = &self.watch {
+            return watch.was_killed();
+        }
+        false
+    }
+}
+
+impl Deref for Checkout {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn.conn
+    }
+}
+
+impl DerefMut for Checkout {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn.conn
     }
 }
 
@@ -221,7 +268,15 @@ impl ManageConnection for Manager {
 pub struct Database {
     pool: Pool<Manager>,
     backend: Backend,
+    #[cfg(feature = "mysql")]
+    watchdog: Option<Watchdog>,
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+    statement_deadline: Duration,
+    connection_timeout: Duration,
 }
+
+/// How long a checkout waits before it asks whether there is a server to wait for at all.
+const UNREACHABLE_AFTER: Duration = Duration::from_secs(1);
 
 impl Database {
     /// Opens a pool on `url`: `sqlite://PATH` (relative, or absolute as `sqlite:///var/..`)
@@ -233,6 +288,11 @@ impl Database {
         let max_size = match backend {
             Backend::Sqlite => settings.max_size.clamp(1, SQLITE_MAX_POOL),
             Backend::Mysql => settings.max_size.max(1),
+        };
+        #[cfg(feature = "mysql")]
+        let watchdog = match &target {
+            Target::Sqlite(_) => None,
+            Target::Mysql(url) => Some(Watchdog::new(url)),
         };
         match &target {
             Target::Sqlite(path) => prepare_sqlite_file(path)?,
@@ -247,7 +307,14 @@ impl Database {
                 sqlite_synchronous: settings.sqlite_synchronous,
             })
             .map_err(|error| AdapterError::Connect(error.to_string()))?;
-        Ok(Database { pool, backend })
+        Ok(Database {
+            pool,
+            backend,
+            #[cfg(feature = "mysql")]
+            watchdog,
+            statement_deadline: settings.statement_deadline,
+            connection_timeout: settings.connection_timeout,
+        })
     }
 
     /// Which backend the URL chose.
@@ -273,11 +340,36 @@ impl Database {
         self.connection()?.ping().map_err(store_error)
     }
 
-    /// A connection from the pool; waiting longer than the pool's timeout is a failure.
-    pub(crate) fn connection(&self) -> Result<PooledConnection<Manager>, StoreError> {
-        self.pool
-            .get()
-            .map_err(|error| StoreError::Failure(format!("no database connection: {error}")))
+    /// A connection from the pool for one unit of work; waiting longer than the pool's
+    /// timeout is a failure.
+    ///
+    /// A pool that has no connection at all after a second cannot reach its server (dead
+    /// connections are dropped as soon as they are tried, and new ones are refused): that fails
+    /// at once instead of after the whole timeout, so an instance whose database node died
+    /// answers fast. A pool whose connections are all busy (or stalled, as during a Galera
+    /// node's eviction) is waited on for the rest of the timeout.
+    pub(crate) fn connection(&self) -> Result<Checkout, StoreError> {
+        let first_wait = UNREACHABLE_AFTER.min(self.connection_timeout);
+        let conn = match self.pool.get_timeout(first_wait) {
+            Ok(conn) => Ok(conn),
+            Err(error) if self.pool.state().connections == 0 => Err(error),
+            Err(_) => self
+                .pool
+                .get_timeout(self.connection_timeout.saturating_sub(first_wait)),
+        }
+        .map_err(|error| StoreError::Failure(format!("no database connection: {error}")))?;
+        #[cfg(feature = "mysql")]
+        let watch = match (&self.watchdog, conn.connection_id) {
+            (Some(watchdog), Some(id)) => {
+                Some(watchdog.watch(id, self.statement_deadline, conn.killed.clone()))
+            }
+            _ => None,
+        };
+        Ok(Checkout {
+            conn,
+            #[cfg(feature = "mysql")]
+            watch,
+        })
     }
 
     /// Runs `work` in one transaction, committing on `Ok` and rolling back on `Err`, and runs
@@ -292,15 +384,38 @@ impl Database {
         let mut attempt = 1;
         loop {
             let mut conn = self.connection()?;
-            match once_in_transaction(&mut conn, &mut work) {
-                Err(error) if error.is_conflict() && attempt < TRANSACTION_ATTEMPTS => {
-                    tracing::debug!(attempt, "transaction lost a race; retrying");
-                    drop(conn);
-                    std::thread::sleep(backoff(attempt));
-                    attempt += 1;
-                }
-                outcome => return outcome,
+            let outcome = once_in_transaction(&mut conn, &mut work);
+            let again = match &outcome {
+                Ok(_) => false,
+                Err(Failed::Before(error)) => error.is_conflict() || conn.was_killed(),
+                // The outcome of a COMMIT that failed is known only for a conflict, which the
+                // server reports for a transaction it did not commit. Any other failure (a lost
+                // connection, a killed session) may have committed: never run that again.
+                Err(Failed::AtCommit(error)) => error.is_conflict(),
+            };
+            if !again || attempt >= TRANSACTION_ATTEMPTS {
+                return outcome.map_err(Failed::into_inner);
             }
+            tracing::debug!(attempt, "transaction lost a race; retrying");
+            drop(conn);
+            std::thread::sleep(backoff(attempt));
+            attempt += 1;
+        }
+    }
+}
+
+/// Where an attempt of a unit of work failed.
+enum Failed<E> {
+    /// Before COMMIT: the server rolled back or will roll back; nothing of it is committed.
+    Before(E),
+    /// At COMMIT.
+    AtCommit(E),
+}
+
+impl<E> Failed<E> {
+    fn into_inner(self) -> E {
+        match self {
+            Failed::Before(error) | Failed::AtCommit(error) => error,
         }
     }
 }
@@ -309,23 +424,25 @@ impl Database {
 fn once_in_transaction<T, E>(
     conn: &mut AnyConnection,
     work: &mut impl FnMut(&mut AnyConnection) -> Result<T, E>,
-) -> Result<T, E>
+) -> Result<T, Failed<E>>
 where
     E: From<StoreError>,
 {
-    begin(conn).map_err(|error| E::from(store_error(error)))?;
+    begin(conn).map_err(|error| Failed::Before(E::from(store_error(error))))?;
     match work(conn) {
         Ok(value) => {
             // A failed commit is rolled back (see `commit`).
-            commit(conn).map_err(|error| E::from(store_error(error)))?;
+            commit(conn).map_err(|error| Failed::AtCommit(E::from(store_error(error))))?;
             Ok(value)
         }
         Err(error) => {
             if let Err(rollback) = rollback(conn) {
-                // The pool discards a connection whose transaction state is broken.
-                tracing::warn!(error = %rollback, "rollback failed");
+                // A transaction the server aborted (a deadlock, a Galera conflict) may answer
+                // the ROLLBACK with the abort's error; the pool discards a connection whose
+                // transaction state is broken.
+                tracing::debug!(error = %rollback, "rollback failed");
             }
-            Err(error)
+            Err(Failed::Before(error))
         }
     }
 }
@@ -339,7 +456,7 @@ type AnyTransactions = <AnyConnection as Connection>::TransactionManager;
 fn begin(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
     match conn {
         #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(inner) => mysql_transactions::begin(inner),
+        AnyConnection::Mysql(inner) => mysql::transactions::begin(inner),
         AnyConnection::Sqlite(inner) => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
         }
@@ -350,7 +467,7 @@ fn begin(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
 fn commit(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
     match conn {
         #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(inner) => mysql_transactions::commit(inner),
+        AnyConnection::Mysql(inner) => mysql::transactions::commit(inner),
         AnyConnection::Sqlite(_) => AnyTransactions::commit_transaction(conn),
     }
 }
@@ -359,162 +476,8 @@ fn commit(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
 fn rollback(conn: &mut AnyConnection) -> diesel::QueryResult<()> {
     match conn {
         #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(inner) => mysql_transactions::rollback(inner),
+        AnyConnection::Mysql(inner) => mysql::transactions::rollback(inner),
         AnyConnection::Sqlite(_) => AnyTransactions::rollback_transaction(conn),
-    }
-}
-
-/// `BEGIN`, `COMMIT` and `ROLLBACK` on MySQL in one round trip each.
-///
-/// diesel's [`AnsiTransactionManager`] sends them with `batch_execute`, which wraps each in two
-/// `mysql_set_server_option` calls (multi-statements on, then off): three round trips where one
-/// will do. Here they go as prepared statements, which diesel's statement cache prepares once
-/// per connection, so each is one `COM_STMT_EXECUTE`. The transaction manager's state is kept
-/// exactly as diesel keeps it: the depth goes up after `BEGIN` and down after `COMMIT` or
-/// `ROLLBACK`, a failed commit is rolled back, and a failed rollback marks the manager in error
-/// (the pool then discards the connection). Anything but a top-level transaction (savepoints)
-/// is left to diesel.
-///
-/// Only MariaDB 10 and later prepare all three; MySQL refuses `BEGIN` and `ROLLBACK` in the
-/// prepared-statement protocol. So the server is asked its version when the first connection
-/// opens ([`note_server`]), and any other server keeps diesel's `batch_execute`. Nothing
-/// depends on the text of an error message, which the server may give in any language.
-#[cfg(feature = "mysql")]
-mod mysql_transactions {
-    use diesel::connection::{
-        AnsiTransactionManager, TransactionDepthChange, TransactionManager,
-        TransactionManagerStatus,
-    };
-    use diesel::mysql::Mysql;
-    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-    use diesel::result::Error;
-    use diesel::{MysqlConnection, QueryResult, RunQueryDsl};
-    use std::sync::OnceLock;
-
-    /// A fixed statement that diesel may keep prepared, keyed by its text (`sql_query` is never
-    /// kept: it would be prepared and closed again every time).
-    #[derive(Debug, Clone, Copy)]
-    struct Statement(&'static str);
-
-    impl QueryFragment<Mysql> for Statement {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
-            out.push_sql(self.0);
-            Ok(())
-        }
-    }
-
-    impl QueryId for Statement {
-        type QueryId = ();
-        const HAS_STATIC_QUERY_ID: bool = false;
-    }
-
-    impl RunQueryDsl<MysqlConnection> for Statement {}
-
-    fn depth(conn: &mut MysqlConnection) -> QueryResult<Option<u32>> {
-        Ok(AnsiTransactionManager::transaction_manager_status_mut(conn)
-            .transaction_depth()?
-            .map(|depth| depth.get()))
-    }
-
-    fn change_depth(conn: &mut MysqlConnection, change: TransactionDepthChange) -> QueryResult<()> {
-        match AnsiTransactionManager::transaction_manager_status_mut(conn) {
-            TransactionManagerStatus::Valid(status) => status.change_transaction_depth(change),
-            TransactionManagerStatus::InError => Err(Error::BrokenTransactionManager),
-        }
-    }
-
-    /// Whether the server prepares `BEGIN`, `COMMIT` and `ROLLBACK`: MariaDB 10 or later,
-    /// from the first connection's `VERSION()`. Unknown until then: not assumed.
-    static PREPARES_TRANSACTIONS: OnceLock<bool> = OnceLock::new();
-
-    /// Asks a new connection's server its version, once per process (all connections of a
-    /// pool go to the same kind of server).
-    pub(super) fn note_server(conn: &mut MysqlConnection) -> QueryResult<()> {
-        if PREPARES_TRANSACTIONS.get().is_none() {
-            let version = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("VERSION()"))
-                .get_result::<String>(conn)?;
-            let _ = PREPARES_TRANSACTIONS.set(prepares_transactions(&version));
-        }
-        Ok(())
-    }
-
-    /// MariaDB 10 and later prepare every transaction statement; MySQL (any version) does not
-    /// prepare `BEGIN` and `ROLLBACK`.
-    pub(super) fn prepares_transactions(version: &str) -> bool {
-        let major = version
-            .split('.')
-            .next()
-            .and_then(|major| major.parse::<u32>().ok());
-        version.contains("MariaDB") && major.is_some_and(|major| major >= 10)
-    }
-
-    /// Runs `sql` (a statement without parameters or rows): in one round trip once prepared
-    /// where the server allows it, else through diesel's `batch_execute`.
-    fn run(conn: &mut MysqlConnection, sql: &'static str) -> QueryResult<()> {
-        if PREPARES_TRANSACTIONS.get().copied().unwrap_or(false) {
-            Statement(sql).execute(conn).map(drop)
-        } else {
-            diesel::connection::SimpleConnection::batch_execute(conn, sql)
-        }
-    }
-
-    pub(super) fn begin(conn: &mut MysqlConnection) -> QueryResult<()> {
-        if depth(conn)?.is_some() {
-            return AnsiTransactionManager::begin_transaction(conn);
-        }
-        run(conn, "BEGIN")?;
-        change_depth(conn, TransactionDepthChange::IncreaseDepth)
-    }
-
-    pub(super) fn commit(conn: &mut MysqlConnection) -> QueryResult<()> {
-        match depth(conn)? {
-            None => return Err(Error::NotInTransaction),
-            Some(1) => {}
-            Some(_) => return AnsiTransactionManager::commit_transaction(conn),
-        }
-        match run(conn, "COMMIT") {
-            Ok(()) => match change_depth(conn, TransactionDepthChange::DecreaseDepth) {
-                // The connection may have seen the transaction end already.
-                Ok(()) | Err(Error::NotInTransaction) => Ok(()),
-                Err(error) => Err(error),
-            },
-            Err(commit_error) => {
-                // As diesel does: a top-level commit that failed may have left the transaction
-                // open; roll it back, and if even that fails the connection is unusable.
-                if depth(conn).ok().flatten().is_some() {
-                    if let Err(rollback_error) = rollback(conn) {
-                        AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
-                        return Err(Error::RollbackErrorOnCommit {
-                            rollback_error: Box::new(rollback_error),
-                            commit_error: Box::new(commit_error),
-                        });
-                    }
-                }
-                Err(commit_error)
-            }
-        }
-    }
-
-    pub(super) fn rollback(conn: &mut MysqlConnection) -> QueryResult<()> {
-        match depth(conn)? {
-            None => return Err(Error::NotInTransaction),
-            Some(1) => {}
-            Some(_) => return AnsiTransactionManager::rollback_transaction(conn),
-        }
-        match run(conn, "ROLLBACK") {
-            Ok(()) => match change_depth(conn, TransactionDepthChange::DecreaseDepth) {
-                Ok(()) | Err(Error::NotInTransaction) => Ok(()),
-                Err(error) => Err(error),
-            },
-            Err(error) => {
-                let status = AnsiTransactionManager::transaction_manager_status_mut(conn);
-                // Unless the connection already saw the transaction end, its state is unknown.
-                if status.transaction_depth().ok().flatten().is_some() {
-                    status.set_in_error();
-                }
-                Err(error)
-            }
-        }
     }
 }
 
@@ -524,148 +487,4 @@ fn backoff(attempt: u32) -> Duration {
     use rand::Rng;
     let ceiling = 10u64 << attempt.saturating_sub(1).min(6);
     Duration::from_millis(rand::rng().random_range(1..=ceiling))
-}
-
-#[cfg(all(test, feature = "mysql"))]
-mod tests {
-    use diesel::sql_types::Text;
-    use diesel::{MysqlConnection, RunQueryDsl};
-
-    use super::*;
-
-    fn sql_mode(conn: &mut MysqlConnection) -> String {
-        diesel::select(diesel::dsl::sql::<Text>("@@SESSION.sql_mode"))
-            .get_result(conn)
-            .unwrap()
-    }
-
-    fn session_counter(conn: &mut MysqlConnection, name: &str) -> i64 {
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = Text)]
-            #[diesel(column_name = "Value")]
-            value: String,
-        }
-        let rows: Vec<Row> = diesel::sql_query(format!("SHOW SESSION STATUS LIKE '{name}'"))
-            .load(conn)
-            .unwrap();
-        rows[0].value.parse().unwrap()
-    }
-
-    #[test]
-    fn only_mariadb_10_and_later_is_trusted_to_prepare_transaction_statements() {
-        use mysql_transactions::prepares_transactions;
-        assert!(prepares_transactions("10.11.19-MariaDB-0+deb12u1"));
-        assert!(prepares_transactions("11.4.2-MariaDB"));
-        assert!(!prepares_transactions("5.5.68-MariaDB"));
-        assert!(!prepares_transactions("8.0.36"));
-        assert!(!prepares_transactions("5.7.44-log"));
-        assert!(!prepares_transactions(""));
-    }
-
-    /// `BEGIN`, `COMMIT` and `ROLLBACK` keep diesel's transaction state, commit and roll back,
-    /// and never toggle multi-statements (one round trip each).
-    #[test]
-    fn mysql_transactions_take_one_statement_each() {
-        let Ok(url) = std::env::var("MORCC_TEST_MYSQL_URL") else {
-            eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped");
-            return;
-        };
-        let mut conn = MysqlConnection::establish(&url).unwrap();
-        mysql_transactions::note_server(&mut conn).unwrap();
-        let version: String =
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("VERSION()"))
-                .get_result(&mut conn)
-                .unwrap();
-        if !mysql_transactions::prepares_transactions(&version) {
-            return eprintln!("{version} does not prepare BEGIN and ROLLBACK: nothing to measure");
-        }
-        let database = format!("morcc_transactions_{}", std::process::id());
-        conn.batch_execute(&format!(
-            "CREATE DATABASE IF NOT EXISTS {database}; USE {database}; \
-             CREATE TEMPORARY TABLE t (n INT) ENGINE = InnoDB"
-        ))
-        .unwrap();
-        let depth = |conn: &mut MysqlConnection| {
-            AnsiTransactionManager::transaction_manager_status_mut(conn)
-                .transaction_depth()
-                .unwrap()
-                .map(|depth| depth.get())
-        };
-        let count = |conn: &mut MysqlConnection| -> i64 {
-            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                "(SELECT COUNT(*) FROM t)",
-            ))
-            .get_result(conn)
-            .unwrap()
-        };
-        for _ in 0..3 {
-            mysql_transactions::begin(&mut conn).unwrap();
-            assert_eq!(depth(&mut conn), Some(1));
-            conn.batch_execute("INSERT INTO t VALUES (1)").unwrap();
-            mysql_transactions::rollback(&mut conn).unwrap();
-            assert_eq!(depth(&mut conn), None);
-            assert_eq!(count(&mut conn), 0, "rolled back");
-        }
-        // Counters before and after three transactions whose only other statement is a batch
-        // (two `set_option` each); reading a counter prepares one statement.
-        let options = session_counter(&mut conn, "Com_set_option");
-        let prepared = session_counter(&mut conn, "Com_stmt_prepare");
-        let commits = session_counter(&mut conn, "Com_commit");
-        for _ in 0..3 {
-            mysql_transactions::begin(&mut conn).unwrap();
-            conn.batch_execute("INSERT INTO t VALUES (1)").unwrap();
-            mysql_transactions::commit(&mut conn).unwrap();
-            assert_eq!(depth(&mut conn), None);
-        }
-        assert_eq!(count(&mut conn), 3, "committed");
-        assert_eq!(session_counter(&mut conn, "Com_commit"), commits + 3);
-        assert_eq!(
-            session_counter(&mut conn, "Com_set_option"),
-            options + 6,
-            "no multi-statement toggles around BEGIN and COMMIT"
-        );
-        assert_eq!(
-            session_counter(&mut conn, "Com_stmt_prepare"),
-            prepared + 6,
-            "COMMIT prepared once (BEGIN already was); the count and four counter reads"
-        );
-        assert!(matches!(
-            mysql_transactions::commit(&mut conn),
-            Err(diesel::result::Error::NotInTransaction)
-        ));
-        conn.batch_execute(&format!("DROP DATABASE {database}"))
-            .unwrap();
-    }
-
-    /// Whatever the server's modes, a session is strict, keeps the other modes, and preparing
-    /// it twice changes nothing more.
-    #[test]
-    fn mysql_sessions_are_strict() {
-        let Ok(url) = std::env::var("MORCC_TEST_MYSQL_URL") else {
-            eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped");
-            return;
-        };
-        let mut conn = MysqlConnection::establish(&url).unwrap();
-        for server_modes in ["", "NO_ENGINE_SUBSTITUTION", "STRICT_ALL_TABLES"] {
-            conn.batch_execute(&format!("SET SESSION sql_mode = '{server_modes}'"))
-                .unwrap();
-            conn.batch_execute(MYSQL_SESSION).unwrap();
-            let once = sql_mode(&mut conn);
-            conn.batch_execute(MYSQL_SESSION).unwrap();
-            assert_eq!(sql_mode(&mut conn), once, "idempotent");
-            let modes: Vec<&str> = once.split(',').collect();
-            assert_eq!(
-                modes
-                    .iter()
-                    .filter(|mode| **mode == "STRICT_ALL_TABLES")
-                    .count(),
-                1,
-                "{once}"
-            );
-            for kept in server_modes.split(',').filter(|mode| !mode.is_empty()) {
-                assert!(modes.contains(&kept), "{kept} lost: {once}");
-            }
-        }
-    }
 }

@@ -3,17 +3,22 @@
 
 use diesel::dsl::now;
 use diesel::prelude::*;
+use std::time::Duration;
+
 use morcc_domain::{
-    Account, AuditLog, Directory, FailedAttempt, OwnerId, StoreError, UserId, UserType,
+    Account, AuditLog, Directory, FailedAttempt, OwnerId, RecentFailures, StoreError, UserId,
+    UserType,
 };
 
-use crate::connection::Database;
+use crate::connection::{AnyConnection, Database};
 use crate::error::store_error;
 use crate::rows;
 use crate::schema::{actions, conflines, users};
 
 /// `actions.user_id` of a failure no known user caused, as MOR writes it.
 const NO_USER: i64 = -1;
+/// `actions.action` of a failed login or hash, as MOR writes it.
+const FAILURE_ACTION: &str = "error";
 
 impl Directory for Database {
     fn account_by_username(&self, username: &str) -> Result<Option<Account>, StoreError> {
@@ -60,6 +65,53 @@ impl Directory for Database {
 }
 
 impl AuditLog for Database {
+    fn recent_failures(
+        &self,
+        username: &str,
+        remote_address: &str,
+        window: Duration,
+    ) -> Result<RecentFailures, StoreError> {
+        let mut conn = self.connection()?;
+        // The database's own clock decides what is recent: every instance then judges the
+        // same rows alike, whatever its own clock says.
+        let seconds = window.as_secs().min(i64::MAX as u64) as i64;
+        let since = match &*conn {
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(_) => "`date` >= NOW() - INTERVAL ",
+            AnyConnection::Sqlite(_) => "`date` >= datetime('now', '-' || ",
+        };
+        let until = match &*conn {
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(_) => " SECOND",
+            AnyConnection::Sqlite(_) => " || ' seconds')",
+        };
+        let recent = || {
+            actions::table
+                .filter(actions::action.eq(FAILURE_ACTION))
+                .filter(actions::user_id.eq(NO_USER))
+                .filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>(since)
+                        .bind::<diesel::sql_types::BigInt, _>(seconds)
+                        .sql(until),
+                )
+        };
+        let by_username: i64 = recent()
+            .filter(actions::data2.eq(username))
+            .count()
+            .get_result(&mut *conn)
+            .map_err(store_error)?;
+        let by_address: i64 = recent()
+            .filter(actions::data3.eq(remote_address))
+            .count()
+            .get_result(&mut *conn)
+            .map_err(store_error)?;
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(RecentFailures {
+            by_username: count(by_username),
+            by_address: count(by_address),
+        })
+    }
+
     fn record_failure(&self, attempt: &FailedAttempt) {
         if let Err(error) = self.write_failure(attempt) {
             // Best effort (see the port): the reply must not change because the log failed.
@@ -81,7 +133,7 @@ impl Database {
             .values((
                 actions::user_id.eq(NO_USER),
                 actions::date.eq(now),
-                actions::action.eq("error"),
+                actions::action.eq(FAILURE_ACTION),
                 actions::data.eq(&attempt.reason),
                 actions::data2.eq(&attempt.username),
                 actions::data3.eq(&attempt.remote_address),

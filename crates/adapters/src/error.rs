@@ -30,7 +30,11 @@ pub enum AdapterError {
 
 /// Classifies a diesel error for the domain.
 pub(crate) fn store_error(error: DieselError) -> StoreError {
-    match &error {
+    store_error_of(&error)
+}
+
+fn store_error_of(error: &DieselError) -> StoreError {
+    match error {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => StoreError::Duplicate,
         // MySQL/MariaDB deadlock (1213) and Galera certification failures.
         DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
@@ -38,6 +42,14 @@ pub(crate) fn store_error(error: DieselError) -> StoreError {
         }
         DieselError::DatabaseError(_, info) if is_lost_race(info.message()) => {
             StoreError::Conflict(error.to_string())
+        }
+        // A COMMIT that failed and whose ROLLBACK failed too (Galera answers both with the
+        // certification failure): what counts is why the commit failed.
+        DieselError::RollbackErrorOnCommit { commit_error, .. } => {
+            match store_error_of(commit_error) {
+                StoreError::Conflict(_) => StoreError::Conflict(error.to_string()),
+                _ => StoreError::Failure(error.to_string()),
+            }
         }
         _ => StoreError::Failure(error.to_string()),
     }
@@ -158,6 +170,35 @@ mod tests {
                 "{message}: {mapped:?}"
             );
         }
+    }
+
+    /// Galera answers a COMMIT that failed certification, and the ROLLBACK after it, with
+    /// 1213, which diesel reports as an unknown error, and wraps the pair.
+    #[test]
+    fn a_commit_that_lost_certification_is_a_conflict_even_when_its_rollback_failed() {
+        let deadlock = || {
+            database_error(
+                DatabaseErrorKind::Unknown,
+                "Deadlock found when trying to get lock; try restarting transaction",
+            )
+        };
+        assert!(matches!(store_error(deadlock()), StoreError::Conflict(_)));
+        let both = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(deadlock()),
+            commit_error: Box::new(deadlock()),
+        };
+        assert!(matches!(store_error(both), StoreError::Conflict(_)));
+        let lost = DieselError::RollbackErrorOnCommit {
+            rollback_error: Box::new(deadlock()),
+            commit_error: Box::new(database_error(
+                DatabaseErrorKind::ClosedConnection,
+                "Lost connection to server during query",
+            )),
+        };
+        assert!(
+            matches!(store_error(lost), StoreError::Failure(_)),
+            "a commit whose outcome is unknown is never a conflict"
+        );
     }
 
     #[test]

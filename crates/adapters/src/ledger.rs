@@ -43,10 +43,15 @@ impl Store for Database {
         work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
     ) -> Result<Reply, CcError> {
         self.in_transaction(|conn| {
-            work(&mut SqlLedger {
-                conn,
-                in_transaction: true,
-            })
+            let mut unit = AbortAware {
+                ledger: SqlLedger {
+                    conn,
+                    in_transaction: true,
+                },
+                lost: None,
+            };
+            let outcome = work(&mut unit);
+            unit.unless_lost(outcome)
         })
     }
 
@@ -61,6 +66,91 @@ impl Store for Database {
             conn: &mut conn,
             in_transaction: false,
         })
+    }
+}
+
+/// A transaction's [`Ledger`] that ends the unit of work at its first lost race.
+///
+/// A deadlock, a lock wait timeout or a Galera conflict may have rolled the transaction back
+/// on the server (a deadlock and a certification failure always do), and every statement
+/// after that would run on its own, outside the transaction, committing by itself. So once a
+/// statement has lost a race, no further statement of the unit runs (each answers the same
+/// conflict), and the unit cannot commit even if the use case swallowed the error: it is
+/// rolled back and runs again from the start. An abort can only lose the whole unit.
+struct AbortAware<'c> {
+    ledger: SqlLedger<'c>,
+    /// The first lost race, once there was one.
+    lost: Option<StoreError>,
+}
+
+impl AbortAware<'_> {
+    /// Runs one statement of the unit, unless the unit already lost a race.
+    fn run<T>(
+        &mut self,
+        statement: impl FnOnce(&mut SqlLedger<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if let Some(lost) = &self.lost {
+            return Err(lost.clone());
+        }
+        let outcome = statement(&mut self.ledger);
+        if let Err(error @ StoreError::Conflict(_)) = &outcome {
+            self.lost = Some(error.clone());
+        }
+        outcome
+    }
+
+    /// The unit's outcome, or its lost race when it had one (whatever the use case made of it).
+    fn unless_lost(self, outcome: Result<Reply, CcError>) -> Result<Reply, CcError> {
+        match self.lost {
+            Some(lost) => Err(CcError::Storage(lost)),
+            None => outcome,
+        }
+    }
+}
+
+impl Ledger for AbortAware<'_> {
+    fn device_by_cli(&mut self, cli: &CallerId) -> Result<Option<Device>, StoreError> {
+        self.run(|ledger| ledger.device_by_cli(cli))
+    }
+    fn lock_user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
+        self.run(|ledger| ledger.lock_user(id))
+    }
+    fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
+        self.run(|ledger| ledger.lock_card_by_cli(cli))
+    }
+    fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
+        self.run(|ledger| ledger.lock_card_by_pin(pin))
+    }
+    fn lock_cards_by_pin_and_cli(
+        &mut self,
+        pin: &Pin,
+        cli: &CallerId,
+    ) -> Result<(Option<Card>, Option<Card>), StoreError> {
+        self.run(|ledger| ledger.lock_cards_by_pin_and_cli(pin, cli))
+    }
+    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
+        self.run(|ledger| ledger.card_group(id))
+    }
+    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
+        self.run(|ledger| ledger.tax(id))
+    }
+    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
+        self.run(|ledger| ledger.currency(name))
+    }
+    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
+        self.run(|ledger| ledger.system_currency())
+    }
+    fn insert_card(&mut self, card: &NewCard) -> Result<Card, StoreError> {
+        self.run(|ledger| ledger.insert_card(card))
+    }
+    fn update_card(&mut self, card: &Card) -> Result<(), StoreError> {
+        self.run(|ledger| ledger.update_card(card))
+    }
+    fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError> {
+        self.run(|ledger| ledger.update_user_balance(id, balance))
+    }
+    fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError> {
+        self.run(|ledger| ledger.record_payment(payment))
     }
 }
 

@@ -19,6 +19,8 @@ mod directory;
 mod error;
 mod ledger;
 mod money_sql;
+#[cfg(feature = "mysql")]
+mod mysql;
 mod rows;
 mod schema;
 #[cfg(feature = "testing")]

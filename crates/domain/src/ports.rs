@@ -120,6 +120,25 @@ pub trait AuditLog: Send + Sync {
     /// Records one failed attempt. Best effort: a failure to record must not change the reply,
     /// so the implementation reports its own failures.
     fn record_failure(&self, attempt: &FailedAttempt);
+
+    /// The failed attempts recorded in the last `window`, by every instance that shares this
+    /// log: of `username`, and from `remote_address`. This is what makes brute-force limits
+    /// hold for a cluster of instances rather than for each one.
+    fn recent_failures(
+        &self,
+        username: &str,
+        remote_address: &str,
+        window: std::time::Duration,
+    ) -> Result<RecentFailures, StoreError>;
+}
+
+/// How many failed attempts the log holds for a username and for a client address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecentFailures {
+    /// Failures of the username, from any address.
+    pub by_username: u32,
+    /// Failures from the address, with any username.
+    pub by_address: u32,
 }
 
 /// The source of new card numbers and PINs.

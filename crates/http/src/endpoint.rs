@@ -9,7 +9,7 @@ use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use morcc_domain::{
     authenticate, cc_by_cli, settings, AuditLog, CodeGenerator, Directory, FilterError, Method,
-    Origin, Store, StoreError,
+    Origin, RecentFailures, Store, StoreError,
 };
 
 use crate::params::{BodyKind, Params};
@@ -172,9 +172,20 @@ fn serve(services: &Services, params: &Params, method: Method, origin: &Origin) 
         Ok(_) => services
             .throttle
             .record_success(username, &origin.remote_address),
-        Err(error) if error.is_probe() => services
-            .throttle
-            .record_failure(username, &origin.remote_address),
+        Err(error) if error.is_probe() => {
+            // The failure is in the shared log by now (`authenticate` recorded it): its count
+            // holds every instance's failures.
+            let shared = services
+                .audit
+                .recent_failures(username, &origin.remote_address, services.throttle.window())
+                .unwrap_or_else(|error| {
+                    tracing::warn!(cause = %error, "failed-login counts unreadable");
+                    RecentFailures::default()
+                });
+            services
+                .throttle
+                .record_failure(username, &origin.remote_address, shared)
+        }
         Err(_) => {}
     }
     let caller = match authenticated {

@@ -1,12 +1,19 @@
 //! Brute-force protection: failed logins and hashes are counted per username and per client
 //! address; over the limit the answer is `Bad login` without a database look-up.
 //!
-//! Counts are kept in memory, per morcc instance, in fixed windows: a window starts with the
-//! first failure of a key and ends `window` later, when the key's count starts again at zero.
+//! Counts are kept in memory in fixed windows: a window starts with the first failure of a key
+//! and ends `window` later, when the key's count starts again at zero. So that N instances do
+//! not give an attacker N times the attempts, each failure also brings in the count of the
+//! shared audit log (every instance's failures, [`RecentFailures`]): a key over the limit
+//! anywhere is over it here from this instance's next failure of it on, so the whole cluster
+//! allows at most one more attempt per instance than the limit. Refusals are not failures:
+//! they are neither counted nor recorded.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use morcc_domain::RecentFailures;
 
 /// How many failures are tolerated, and for how long they are remembered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,9 +91,15 @@ impl LoginThrottle {
         self.is_locked_out_at(username, address, Instant::now())
     }
 
-    /// Counts a failed login or hash.
-    pub fn record_failure(&self, username: &str, address: &str) {
-        self.record_failure_at(username, address, Instant::now());
+    /// Counts a failed login or hash, and takes in what the shared log counted of the same
+    /// username and address (this failure included) when that is larger.
+    pub fn record_failure(&self, username: &str, address: &str, shared: RecentFailures) {
+        self.record_failure_at(username, address, shared, Instant::now());
+    }
+
+    /// How long failures are remembered.
+    pub fn window(&self) -> Duration {
+        self.limits.window
     }
 
     /// A successful login forgets the username's failures and trusts the pair from now on
@@ -119,7 +132,13 @@ impl LoginThrottle {
             || (over(Key::Username(username.to_owned()), self.limits.per_username) && !trusted())
     }
 
-    fn record_failure_at(&self, username: &str, address: &str, now: Instant) {
+    fn record_failure_at(
+        &self,
+        username: &str,
+        address: &str,
+        shared: RecentFailures,
+        now: Instant,
+    ) {
         let mut state = self.lock();
         if state.windows.len() >= MAX_TRACKED_KEYS && now >= state.next_purge {
             let window = self.limits.window;
@@ -129,10 +148,10 @@ impl LoginThrottle {
             state.next_purge = now + Duration::from_secs(1);
         }
         let username = (username.chars().count() <= MAX_USERNAME_LENGTH)
-            .then(|| Key::Username(username.to_owned()));
-        for key in username
+            .then(|| (Key::Username(username.to_owned()), shared.by_username));
+        for (key, shared_failures) in username
             .into_iter()
-            .chain([Key::Address(address.to_owned())])
+            .chain([(Key::Address(address.to_owned()), shared.by_address)])
         {
             if !state.windows.contains_key(&key) && state.windows.len() >= MAX_TRACKED_KEYS {
                 continue;
@@ -147,7 +166,7 @@ impl LoginThrottle {
                     failures: 0,
                 };
             }
-            window.failures = window.failures.saturating_add(1);
+            window.failures = window.failures.saturating_add(1).max(shared_failures);
         }
     }
 
@@ -162,6 +181,34 @@ impl LoginThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl LoginThrottle {
+        /// A failure that no other instance has seen.
+        fn record_failure_at_now(&self, username: &str, address: &str, now: Instant) {
+            self.record_failure_at(username, address, RecentFailures::default(), now);
+        }
+    }
+
+    #[test]
+    fn the_shared_count_of_other_instances_locks_out_here_too() {
+        let throttle = throttle(5, 100);
+        let now = Instant::now();
+        let shared = RecentFailures {
+            by_username: 5,
+            by_address: 5,
+        };
+        throttle.record_failure_at("alice", "10.0.0.1", shared, now);
+        assert!(throttle.is_locked_out_at("alice", "10.0.0.2", now));
+        let fewer = RecentFailures {
+            by_username: 0,
+            by_address: 0,
+        };
+        throttle.record_failure_at("bob", "10.0.0.3", fewer, now);
+        assert!(
+            !throttle.is_locked_out_at("bob", "10.0.0.3", now),
+            "the local count stands"
+        );
+    }
 
     fn throttle(per_username: u32, per_address: u32) -> LoginThrottle {
         LoginThrottle::new(ThrottleLimits {
@@ -180,13 +227,13 @@ mod tests {
                 !throttle.is_locked_out_at("alice", "10.0.0.1", start),
                 "attempt {attempt}"
             );
-            throttle.record_failure_at("alice", &format!("10.0.0.{attempt}"), start);
+            throttle.record_failure_at_now("alice", &format!("10.0.0.{attempt}"), start);
         }
         assert!(throttle.is_locked_out_at("alice", "10.0.0.9", start));
         assert!(!throttle.is_locked_out_at("bob", "10.0.0.9", start));
         let later = start + Duration::from_secs(61);
         assert!(!throttle.is_locked_out_at("alice", "10.0.0.9", later));
-        throttle.record_failure_at("alice", "10.0.0.9", later);
+        throttle.record_failure_at_now("alice", "10.0.0.9", later);
         assert!(
             !throttle.is_locked_out_at("alice", "10.0.0.9", later),
             "the count started again"
@@ -197,8 +244,8 @@ mod tests {
     fn an_address_is_locked_out_whatever_username_it_tries() {
         let throttle = throttle(100, 2);
         let now = Instant::now();
-        throttle.record_failure_at("a", "192.0.2.1", now);
-        throttle.record_failure_at("b", "192.0.2.1", now);
+        throttle.record_failure_at_now("a", "192.0.2.1", now);
+        throttle.record_failure_at_now("b", "192.0.2.1", now);
         assert!(throttle.is_locked_out_at("c", "192.0.2.1", now));
         assert!(!throttle.is_locked_out_at("c", "192.0.2.2", now));
     }
@@ -207,11 +254,11 @@ mod tests {
     fn success_resets_the_username_but_not_the_address() {
         let throttle = throttle(2, 3);
         let now = Instant::now();
-        throttle.record_failure_at("alice", "192.0.2.1", now);
-        throttle.record_failure_at("alice", "192.0.2.1", now);
+        throttle.record_failure_at_now("alice", "192.0.2.1", now);
+        throttle.record_failure_at_now("alice", "192.0.2.1", now);
         throttle.record_success("alice", "192.0.2.1");
         assert!(!throttle.is_locked_out_at("alice", "192.0.2.2", now));
-        throttle.record_failure_at("carol", "192.0.2.1", now);
+        throttle.record_failure_at_now("carol", "192.0.2.1", now);
         assert!(throttle.is_locked_out_at("dave", "192.0.2.1", now));
     }
 
@@ -221,7 +268,7 @@ mod tests {
         let now = Instant::now();
         throttle.record_success("api", "192.0.2.10");
         for attacker in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
-            throttle.record_failure_at("api", attacker, now);
+            throttle.record_failure_at_now("api", attacker, now);
         }
         assert!(throttle.is_locked_out_at("api", "198.51.100.4", now));
         assert!(!throttle.is_locked_out_at("api", "192.0.2.10", now));
@@ -232,9 +279,9 @@ mod tests {
         let throttle = throttle(1, 2);
         let now = Instant::now();
         let long = "u".repeat(MAX_USERNAME_LENGTH + 1);
-        throttle.record_failure_at(&long, "192.0.2.1", now);
+        throttle.record_failure_at_now(&long, "192.0.2.1", now);
         assert_eq!(throttle.lock().windows.len(), 1);
-        throttle.record_failure_at(&long, "192.0.2.1", now);
+        throttle.record_failure_at_now(&long, "192.0.2.1", now);
         assert!(throttle.is_locked_out_at("anyone", "192.0.2.1", now));
     }
 
@@ -243,9 +290,9 @@ mod tests {
         let throttle = throttle(5, 5);
         let now = Instant::now();
         for n in 0..MAX_TRACKED_KEYS {
-            throttle.record_failure_at(&format!("user{n}"), "192.0.2.1", now);
+            throttle.record_failure_at_now(&format!("user{n}"), "192.0.2.1", now);
         }
-        throttle.record_failure_at("one-more", "192.0.2.99", now);
+        throttle.record_failure_at_now("one-more", "192.0.2.99", now);
         assert!(throttle.lock().windows.len() <= MAX_TRACKED_KEYS);
     }
 
@@ -254,7 +301,7 @@ mod tests {
         let throttle = throttle(0, 0);
         let now = Instant::now();
         for _ in 0..1000 {
-            throttle.record_failure_at("alice", "192.0.2.1", now);
+            throttle.record_failure_at_now("alice", "192.0.2.1", now);
         }
         assert!(!throttle.is_locked_out_at("alice", "192.0.2.1", now));
     }

@@ -106,3 +106,81 @@ contract_tests! {
         }
     }
 }
+
+/// A unit of work that loses a deadlock has been rolled back by the server; if it went on (a
+/// use case that swallowed the error), its later statements would run outside any
+/// transaction and commit on their own: a payment without its balance change. The adapter
+/// refuses every statement after a lost race and runs the whole unit again, so both units
+/// apply exactly once, whole. Two units lock two cards in opposite orders, so InnoDB kills one.
+#[cfg(feature = "mysql")]
+#[test]
+fn a_unit_that_lost_a_deadlock_can_only_run_again_whole() {
+    use std::sync::Barrier;
+
+    use morcc_domain::{CallerId, Card, Payment};
+
+    let test_db = mysql().expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
+    let db = test_db.database();
+    let caller = admin(db);
+    let gid = group(db, "cards").to_string();
+    let a = card_call(db, &caller, &request("a", "", "0", &gid)).card;
+    let b = card_call(db, &caller, &request("b", "", "0", &gid)).card;
+    let barrier = Barrier::new(2);
+    let swallowed = AtomicU32::new(0);
+
+    let unit = |mine: &Card, other: &str| {
+        let attempts = Calls::default();
+        with_ledger(db, |ledger| {
+            let first = attempts.tick() == 1;
+            let cli = mine.callerid.clone().unwrap();
+            let mut card = ledger.lock_card_by_cli(&cli)?.unwrap();
+            card.balance = &card.balance + &money("1");
+            ledger.update_card(&card)?;
+            if first {
+                barrier.wait();
+            }
+            // Locks the other unit's card: one of the two is killed as a deadlock. The loser
+            // swallows the error, as a careless use case might, and goes on.
+            if ledger
+                .lock_card_by_cli(&CallerId::parse(other).unwrap())
+                .is_err()
+            {
+                swallowed.fetch_add(1, Ordering::SeqCst);
+            }
+            ledger.record_payment(&Payment {
+                holder: Holder::Card(card.id),
+                amount: money("1"),
+                tax: Money::zero(),
+                gross: money("1"),
+                currency: "USD".into(),
+                owner_id: morcc_domain::OwnerId(0),
+                description: "deadlock test".into(),
+            })?;
+            Ok(())
+        })
+    };
+    thread::scope(|scope| {
+        let one = scope.spawn(|| unit(&a, "b"));
+        let two = scope.spawn(|| unit(&b, "a"));
+        one.join().unwrap().expect("unit one applies");
+        two.join().unwrap().expect("unit two applies");
+    });
+    assert_eq!(
+        swallowed.load(Ordering::SeqCst),
+        1,
+        "one unit lost the deadlock"
+    );
+    for card in [&a, &b] {
+        assert_eq!(
+            admin::card(db, card.id).unwrap().unwrap().balance,
+            money("1")
+        );
+        assert_eq!(
+            admin::payments_for(db, Holder::Card(card.id))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_card_ledger(db, card.id);
+    }
+}

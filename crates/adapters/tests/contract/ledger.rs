@@ -213,10 +213,11 @@ contract_tests! {
             ] {
                 assert_eq!(ledger.insert_card(&taken), Err(StoreError::Duplicate));
             }
-            let same_phone = ledger.insert_card(&new_card(group, "5555", "6666", "a"));
-            assert!(matches!(same_phone, Err(StoreError::Conflict(_))), "{same_phone:?}");
             Ok(())
         }).unwrap();
+        // A lost race ends the unit of work: it runs again, and fails as a conflict.
+        let same_phone = with_ledger(db, |ledger| Ok(ledger.insert_card(&new_card(group, "5555", "6666", "a"))?));
+        assert!(matches!(same_phone, Err(CcError::Storage(StoreError::Conflict(_)))), "{same_phone:?}");
         let taken_pin = admin::create_card(db, &CardSpec {
             cardgroup_id: group,
             balance: Money::zero(),
@@ -305,13 +306,12 @@ contract_tests! {
             let b = ledger.insert_card(&new_card(group, "3333", "5555", "6666"))?;
             Ok((a, b))
         }).unwrap();
-        with_ledger(db, |ledger| {
+        let taken = with_ledger(db, |ledger| {
             let mut b = ledger.lock_card_by_pin(&pin("5555"))?.unwrap();
             b.callerid = a.callerid.clone();
-            let taken = ledger.update_card(&b);
-            assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
-            Ok(())
-        }).unwrap();
+            Ok(ledger.update_card(&b)?)
+        });
+        assert!(matches!(taken, Err(CcError::Storage(StoreError::Conflict(_)))), "{taken:?}");
         assert_eq!(admin::card(db, b.id).unwrap().unwrap().callerid, Some(cli("6666")));
         assert_eq!(admin::card_by_callerid(db, &cli("4444")).unwrap().map(|card| card.id), Some(a.id));
     }
@@ -328,6 +328,29 @@ contract_tests! {
         for shown in [format!("{cache:?}"), format!("{db:?}")] {
             assert!(!shown.contains("s3cr3t-key") && !shown.contains(&hash), "{shown}");
         }
+    }
+
+    /// A unit of work that goes on after a lost race (here: ignores it) cannot commit: nothing
+    /// of it stays, and it runs again from the start.
+    fn a_unit_that_ignored_a_lost_race_runs_again_and_commits_nothing_of_it(db: &Database) {
+        let group = group(db, "g");
+        with_ledger(db, |ledger| Ok(ledger.insert_card(&new_card(group, "1111", "2222", "a"))?)).unwrap();
+        let calls = Calls::default();
+        let outcome = with_ledger(db, |ledger| {
+            if calls.tick() == 1 {
+                // The caller ID is taken: a lost race, which this unit ignores.
+                let _ = ledger.insert_card(&new_card(group, "3333", "4444", "a"));
+                // Refused: the unit already lost.
+                let after = ledger.insert_card(&new_card(group, "5555", "6666", "b"));
+                assert!(matches!(after, Err(StoreError::Conflict(_))), "{after:?}");
+                return Ok("ignored");
+            }
+            ledger.insert_card(&new_card(group, "7777", "8888", "c"))?;
+            Ok("second attempt")
+        });
+        assert_eq!((outcome, calls.count()), (Ok("second attempt"), 2));
+        let clis: Vec<_> = admin::cards_in_group(db, group).unwrap().into_iter().map(|card| card.callerid).collect();
+        assert_eq!(clis, vec![Some(cli("a")), Some(cli("c"))]);
     }
 
     /// Work that writes and then fails leaves nothing behind.
@@ -351,7 +374,7 @@ contract_tests! {
         assert!(admin::payments_for(db, Holder::Card(morcc_domain::CardId(1))).unwrap().is_empty());
     }
 
-    /// Conflicts are retried a bounded number of times; other errors are not retried.
+    /// Conflicts are retried a bounded number of times (10); other errors are not retried.
     fn conflicts_are_retried(db: &Database) {
         let calls = Calls::default();
         let outcome = with_ledger(db, |_| {
@@ -368,7 +391,7 @@ contract_tests! {
             Err::<(), _>(StoreError::Conflict("deadlock".into()).into())
         });
         assert!(matches!(outcome, Err(CcError::Storage(StoreError::Conflict(_)))));
-        assert_eq!(calls.count(), 5);
+        assert_eq!(calls.count(), 10);
 
         let calls = Calls::default();
         let outcome = with_ledger(db, |_| {

@@ -1,0 +1,203 @@
+//! Everything that only MySQL and MariaDB need: how a session is prepared, one-round-trip
+//! transaction statements, and the watchdog that ends a statement whose reply never comes.
+//! The rest of the adapters match on the backend only to call in here.
+
+pub(crate) mod transactions;
+pub(crate) mod watchdog;
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{BigInt, Text};
+use diesel::{MysqlConnection, QueryResult, RunQueryDsl};
+
+/// How each MySQL session is prepared.
+///
+/// A request should not hang on a row lock for InnoDB's default 50 s; a timeout is a conflict,
+/// which the unit of work retries.
+///
+/// READ COMMITTED: every row the call writes is read with FOR UPDATE, which sees the latest
+/// committed version at any isolation level; REPEATABLE READ would add gap locks on the unique
+/// keys, which only breed deadlocks with inserts of new cards.
+///
+/// `STRICT_ALL_TABLES`: a value that does not fit its column (a balance past `DECIMAL(30,15)`,
+/// an over-long string) is an error, never a clamped or truncated value and a warning; a
+/// server configured without strict mode (as MOR servers often are) must not break the ledger.
+/// The server's other modes are kept, and a session that already has it is left unchanged.
+pub(crate) const SESSION: &str = "SET SESSION innodb_lock_wait_timeout = 5; \
+     SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; \
+     SET SESSION sql_mode = IF(FIND_IN_SET('STRICT_ALL_TABLES', @@SESSION.sql_mode) > 0, \
+         @@SESSION.sql_mode, CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES'));";
+
+/// Prepares a new session ([`SESSION`]) and, on a Galera node, makes its reads causal:
+/// `wsrep_sync_wait = 1` makes a read wait until the node has applied every transaction the
+/// cluster committed before it, so a balance topped up through one node is seen through any
+/// other (without it a read can return the row as it was a moment before). Returns the
+/// session's `CONNECTION_ID()`, which the watchdog kills when a statement hangs.
+pub(crate) fn prepare_session(conn: &mut MysqlConnection) -> QueryResult<u64> {
+    conn.batch_execute(SESSION)?;
+    transactions::note_server(conn)?;
+    if is_galera_node(conn)? {
+        conn.batch_execute("SET SESSION wsrep_sync_wait = 1")?;
+    }
+    let connection_id =
+        diesel::select(diesel::dsl::sql::<BigInt>("CONNECTION_ID()")).get_result::<i64>(conn)?;
+    Ok(u64::try_from(connection_id).unwrap_or_default())
+}
+
+/// `wsrep_on` exists on MariaDB servers built with Galera support and is `ON` on a node of a
+/// cluster; MySQL has no such variable (no row).
+fn is_galera_node(conn: &mut MysqlConnection) -> QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Variable {
+        #[diesel(sql_type = Text)]
+        #[diesel(column_name = "Value")]
+        value: String,
+    }
+    let rows: Vec<Variable> = diesel::sql_query("SHOW VARIABLES LIKE 'wsrep_on'").load(conn)?;
+    Ok(rows.iter().any(|row| row.value.eq_ignore_ascii_case("ON")))
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::sql_types::Text;
+    use diesel::{MysqlConnection, RunQueryDsl};
+
+    use super::*;
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use diesel::Connection;
+
+    fn sql_mode(conn: &mut MysqlConnection) -> String {
+        diesel::select(diesel::dsl::sql::<Text>("@@SESSION.sql_mode"))
+            .get_result(conn)
+            .unwrap()
+    }
+
+    fn session_counter(conn: &mut MysqlConnection, name: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            #[diesel(column_name = "Value")]
+            value: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query(format!("SHOW SESSION STATUS LIKE '{name}'"))
+            .load(conn)
+            .unwrap();
+        rows[0].value.parse().unwrap()
+    }
+
+    #[test]
+    fn only_mariadb_10_and_later_is_trusted_to_prepare_transaction_statements() {
+        use transactions::prepares_transactions;
+        assert!(prepares_transactions("10.11.19-MariaDB-0+deb12u1"));
+        assert!(prepares_transactions("11.4.2-MariaDB"));
+        assert!(!prepares_transactions("5.5.68-MariaDB"));
+        assert!(!prepares_transactions("8.0.36"));
+        assert!(!prepares_transactions("5.7.44-log"));
+        assert!(!prepares_transactions(""));
+    }
+
+    /// `BEGIN`, `COMMIT` and `ROLLBACK` keep diesel's transaction state, commit and roll back,
+    /// and never toggle multi-statements (one round trip each).
+    #[test]
+    fn mysql_transactions_take_one_statement_each() {
+        let Ok(url) = std::env::var("MORCC_TEST_MYSQL_URL") else {
+            eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped");
+            return;
+        };
+        let mut conn = MysqlConnection::establish(&url).unwrap();
+        transactions::note_server(&mut conn).unwrap();
+        let version: String =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("VERSION()"))
+                .get_result(&mut conn)
+                .unwrap();
+        if !transactions::prepares_transactions(&version) {
+            return eprintln!("{version} does not prepare BEGIN and ROLLBACK: nothing to measure");
+        }
+        let database = format!("morcc_transactions_{}", std::process::id());
+        conn.batch_execute(&format!(
+            "CREATE DATABASE IF NOT EXISTS {database}; USE {database}; \
+             CREATE TEMPORARY TABLE t (n INT) ENGINE = InnoDB"
+        ))
+        .unwrap();
+        let depth = |conn: &mut MysqlConnection| {
+            AnsiTransactionManager::transaction_manager_status_mut(conn)
+                .transaction_depth()
+                .unwrap()
+                .map(|depth| depth.get())
+        };
+        let count = |conn: &mut MysqlConnection| -> i64 {
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "(SELECT COUNT(*) FROM t)",
+            ))
+            .get_result(conn)
+            .unwrap()
+        };
+        for _ in 0..3 {
+            transactions::begin(&mut conn).unwrap();
+            assert_eq!(depth(&mut conn), Some(1));
+            conn.batch_execute("INSERT INTO t VALUES (1)").unwrap();
+            transactions::rollback(&mut conn).unwrap();
+            assert_eq!(depth(&mut conn), None);
+            assert_eq!(count(&mut conn), 0, "rolled back");
+        }
+        // Counters before and after three transactions whose only other statement is a batch
+        // (two `set_option` each); reading a counter prepares one statement.
+        let options = session_counter(&mut conn, "Com_set_option");
+        let prepared = session_counter(&mut conn, "Com_stmt_prepare");
+        let commits = session_counter(&mut conn, "Com_commit");
+        for _ in 0..3 {
+            transactions::begin(&mut conn).unwrap();
+            conn.batch_execute("INSERT INTO t VALUES (1)").unwrap();
+            transactions::commit(&mut conn).unwrap();
+            assert_eq!(depth(&mut conn), None);
+        }
+        assert_eq!(count(&mut conn), 3, "committed");
+        assert_eq!(session_counter(&mut conn, "Com_commit"), commits + 3);
+        assert_eq!(
+            session_counter(&mut conn, "Com_set_option"),
+            options + 6,
+            "no multi-statement toggles around BEGIN and COMMIT"
+        );
+        assert_eq!(
+            session_counter(&mut conn, "Com_stmt_prepare"),
+            prepared + 6,
+            "COMMIT prepared once (BEGIN already was); the count and four counter reads"
+        );
+        assert!(matches!(
+            transactions::commit(&mut conn),
+            Err(diesel::result::Error::NotInTransaction)
+        ));
+        conn.batch_execute(&format!("DROP DATABASE {database}"))
+            .unwrap();
+    }
+
+    /// Whatever the server's modes, a session is strict, keeps the other modes, and preparing
+    /// it twice changes nothing more.
+    #[test]
+    fn mysql_sessions_are_strict() {
+        let Ok(url) = std::env::var("MORCC_TEST_MYSQL_URL") else {
+            eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped");
+            return;
+        };
+        let mut conn = MysqlConnection::establish(&url).unwrap();
+        for server_modes in ["", "NO_ENGINE_SUBSTITUTION", "STRICT_ALL_TABLES"] {
+            conn.batch_execute(&format!("SET SESSION sql_mode = '{server_modes}'"))
+                .unwrap();
+            conn.batch_execute(SESSION).unwrap();
+            let once = sql_mode(&mut conn);
+            conn.batch_execute(SESSION).unwrap();
+            assert_eq!(sql_mode(&mut conn), once, "idempotent");
+            let modes: Vec<&str> = once.split(',').collect();
+            assert_eq!(
+                modes
+                    .iter()
+                    .filter(|mode| **mode == "STRICT_ALL_TABLES")
+                    .count(),
+                1,
+                "{once}"
+            );
+            for kept in server_modes.split(',').filter(|mode| !mode.is_empty()) {
+                assert!(modes.contains(&kept), "{kept} lost: {once}");
+            }
+        }
+    }
+}

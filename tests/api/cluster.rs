@@ -1,0 +1,198 @@
+//! Scale-out on a real cluster: three morcc processes, each on another node of a three-node
+//! MariaDB Galera cluster, under the load of `load.rs` (hot cards, top-ups with unique amounts,
+//! look-ups, moves, PIN transfers), first with every node up, then with one node SIGKILLed
+//! mid-load and restarted. No certification conflict reaches a client, the instances on the
+//! surviving nodes keep serving, the one on the dead node fails fast and serves again after
+//! the restart without being restarted itself, and afterwards every node holds the same rows
+//! with the ledger exact and every acknowledged top-up applied exactly once.
+
+use std::time::{Duration, Instant};
+
+use crate::checks::{self, Outcome};
+use crate::galera::GaleraCluster;
+use crate::load::{self, Plan, Record, PIN_BALANCE_ZERO};
+use crate::procs::{Morcc, MorccOptions, TempDir, UrlDatabase};
+use crate::support::{signed_with, KEY, PASSWORD, USER};
+
+/// 24 clients x 60 requests: 1 440 requests a phase.
+const CLIENTS: usize = 24;
+const REQUESTS: usize = 60;
+/// The node (and the morcc instance on it) that is killed in the second phase.
+const VICTIM: usize = 2;
+const TRANSACTION_FAILED: &str = "Failed to make transaction";
+
+#[actix_web::test]
+async fn three_instances_on_a_galera_cluster_lose_nothing_when_a_node_dies() {
+    let cluster = GaleraCluster::start()
+        .expect("a three-node Galera cluster (.ci/run installs galera-4 and rsync)");
+    let database = UrlDatabase::mysql(cluster.server(0)).expect("a database on the cluster");
+    let fixture = load::seed(&database.db);
+    let views: Vec<UrlDatabase> = (0..3)
+        .map(|node| database.view_on(cluster.server(node)))
+        .collect();
+    let logs = TempDir::new("morcc-cluster");
+    let options = MorccOptions {
+        workers: 2,
+        pool_size: 8,
+        pool_timeout_secs: 10,
+    };
+    let instances: Vec<Morcc> = views
+        .iter()
+        .enumerate()
+        .map(|(node, view)| Morcc::spawn(&view.url, logs.path(), &format!("node{node}"), options))
+        .collect();
+    let targets: Vec<String> = instances
+        .iter()
+        .map(|morcc| morcc.address.clone())
+        .collect();
+    let logs_of = || {
+        instances
+            .iter()
+            .enumerate()
+            .map(|(node, morcc)| format!("--- morcc on node {node}:\n{}", morcc.log()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+
+    // Phase 1: every node up. Every reply is ok or the one refusal the load can meet.
+    let plan = Plan::new(CLIENTS, REQUESTS, targets.clone());
+    let started = Instant::now();
+    let mut records = load::run(&fixture, &plan).await;
+    let first = started.elapsed();
+    assert_eq!(records.len(), CLIENTS * REQUESTS);
+    let refused = unexpected(&records, |_| false);
+    assert!(
+        refused.is_empty(),
+        "phase 1: {:?}\n{}",
+        sample(&refused),
+        logs_of()
+    );
+    let audit = load::assert_ledger(&database, &fixture, &records);
+    load::report("cluster, all nodes up", &records, first, &audit);
+
+    // Phase 2: the victim node is killed mid-load and restarted after a few seconds.
+    let plan = Plan {
+        first_client: CLIENTS,
+        ..Plan::new(CLIENTS, REQUESTS, targets.clone())
+    };
+    let chaos = std::thread::spawn(move || {
+        let mut cluster = cluster;
+        std::thread::sleep(Duration::from_millis(1500));
+        cluster.kill(VICTIM);
+        let killed = Instant::now();
+        std::thread::sleep(Duration::from_secs(5));
+        cluster.restart(VICTIM);
+        (cluster, killed, Instant::now())
+    });
+    let started = Instant::now();
+    let second = load::run(&fixture, &plan).await;
+    let duration = started.elapsed();
+    let (cluster, killed, restarted) = chaos.join().expect("the node was killed and restarted");
+    assert_eq!(second.len(), CLIENTS * REQUESTS);
+
+    // The survivors' instances answered everything; only the victim's may fail, and fast.
+    let refused = unexpected(&second, |record| {
+        record.target == VICTIM && record.label() == TRANSACTION_FAILED
+    });
+    assert!(
+        refused.is_empty(),
+        "phase 2: {:?}\n{}",
+        sample(&refused),
+        logs_of()
+    );
+    let survivors_stall = second
+        .iter()
+        .filter(|record| record.target != VICTIM)
+        .map(|record| record.elapsed)
+        .max()
+        .unwrap_or_default();
+    let victim_failures: Vec<Duration> = second
+        .iter()
+        .filter(|record| record.target == VICTIM && record.label() == TRANSACTION_FAILED)
+        .map(|record| record.elapsed)
+        .collect();
+    let slowest_failure = victim_failures.iter().max().copied().unwrap_or_default();
+    assert!(
+        slowest_failure < Duration::from_secs(5),
+        "the instance on the dead node answered a failure after {slowest_failure:?}"
+    );
+
+    // The victim's instance serves again, without a restart of its own.
+    let back = serves_again(&instances[VICTIM], &fixture.card_clis[0]).await;
+    records.extend(second.iter().cloned());
+    cluster
+        .wait_synced(Duration::from_secs(60))
+        .expect("the cluster is synced again");
+
+    // Every node: the same rows, the ledger exact, every acknowledged top-up once.
+    let audit = load::assert_ledger(&database, &fixture, &records);
+    let whole = database
+        .whole_ledger()
+        .expect("the mariadb client reads the whole ledger");
+    for (node, view) in views.iter().enumerate() {
+        let seen = load::assert_ledger(view, &fixture, &records);
+        assert_eq!(
+            seen.amounts, audit.amounts,
+            "node {node}: other payments than node 0"
+        );
+        assert_eq!(
+            seen.balances_sum, audit.balances_sum,
+            "node {node}: other balances"
+        );
+        assert_eq!(
+            view.whole_ledger(),
+            Some(whole.clone()),
+            "node {node}: other rows"
+        );
+    }
+    load::report("cluster, a node killed", &second, duration, &audit);
+    eprintln!(
+        "[cluster, a node killed] killed {:.1} s into the phase, restarted and synced {:.1} s \
+         later; longest reply of the survivors' instances {} ms; the dead node's instance failed \
+         {} requests, slowest after {} ms, and served again {:.1} s after the restart",
+        killed.duration_since(started).as_secs_f64(),
+        restarted.duration_since(killed).as_secs_f64(),
+        survivors_stall.as_millis(),
+        victim_failures.len(),
+        slowest_failure.as_millis(),
+        back.saturating_duration_since(restarted).as_secs_f64(),
+    );
+}
+
+/// The records whose reply is neither ok nor `PIN number balance is zero`, unless `allowed`.
+fn unexpected(records: &[Record], allowed: impl Fn(&Record) -> bool) -> Vec<&Record> {
+    records
+        .iter()
+        .filter(|record| !(record.is_ok() || record.label() == PIN_BALANCE_ZERO || allowed(record)))
+        .collect()
+}
+
+fn sample<'r>(records: &[&'r Record]) -> Vec<&'r Record> {
+    records.iter().take(5).copied().collect()
+}
+
+/// Waits until `morcc` answers a look-up with ok again; when it did.
+async fn serves_again(morcc: &Morcc, callerid: &str) -> Instant {
+    let http = reqwest::Client::new();
+    let form = signed_with(&[("callerid", callerid)], USER, PASSWORD, KEY);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = http
+            .post(morcc.url("/api/cc_by_cli"))
+            .form(&form)
+            .send()
+            .await;
+        if let Ok(response) = answer {
+            let body = response.text().await.unwrap_or_default();
+            if matches!(checks::classify(&body), Ok(Outcome::Ok(_))) {
+                return Instant::now();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the instance on the restarted node does not serve again:\n{}",
+            morcc.log()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
+}
