@@ -313,7 +313,7 @@ pub fn audit(
             .fold(Money::zero(), |sum, payment| &sum + &payment.amount);
         assert_eq!(
             balance, sum,
-            "{holder:?}: balance change {balance:?} but its payments add up to {sum:?}"
+            "{holder:?}: balance change {balance:?} but its payments add up to {sum:?}: {payments:#?}"
         );
         for payment in &payments {
             assert!(payment.completed, "an incomplete payment {payment:?}");

@@ -157,6 +157,26 @@ async fn three_instances_on_a_galera_cluster_lose_nothing_when_a_node_dies() {
         slowest_failure.as_millis(),
         back.saturating_duration_since(restarted).as_secs_f64(),
     );
+    let killed_sessions: Vec<String> = instances
+        .iter()
+        .flat_map(|morcc| {
+            morcc
+                .log()
+                .lines()
+                .filter(|line| line.contains("outlived its deadline"))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    eprintln!(
+        "[cluster] sessions killed by the watchdog over both phases: {}\n{}",
+        killed_sessions.len(),
+        killed_sessions.join("\n")
+    );
+    // The database is dropped through node 0 while the cluster still runs.
+    drop(views);
+    drop(database);
+    drop(cluster);
 }
 
 /// The records whose reply is neither ok nor `PIN number balance is zero`, unless `allowed`.

@@ -62,10 +62,15 @@ impl Store for Database {
         work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
     ) -> Result<Reply, CcError> {
         let mut conn = self.connection()?;
-        work(&mut SqlLedger {
+        let outcome = work(&mut SqlLedger {
             conn: &mut conn,
             in_transaction: false,
-        })
+        });
+        #[cfg(feature = "mysql")]
+        if matches!(outcome, Err(CcError::Storage(_))) {
+            conn.discard_if_sealed();
+        }
+        outcome
     }
 }
 

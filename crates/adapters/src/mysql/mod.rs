@@ -27,20 +27,37 @@ pub(crate) const SESSION: &str = "SET SESSION innodb_lock_wait_timeout = 5; \
      SET SESSION sql_mode = IF(FIND_IN_SET('STRICT_ALL_TABLES', @@SESSION.sql_mode) > 0, \
          @@SESSION.sql_mode, CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'STRICT_ALL_TABLES'));";
 
+/// What the adapters know of a MySQL session.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SessionInfo {
+    /// `CONNECTION_ID()`: the session the watchdog kills when a statement hangs.
+    pub(crate) connection_id: u64,
+    /// How its units of work begin and end: sealed on a Galera node.
+    pub(crate) seal: transactions::Seal,
+}
+
 /// Prepares a new session ([`SESSION`]) and, on a Galera node, makes its reads causal:
 /// `wsrep_sync_wait = 1` makes a read wait until the node has applied every transaction the
 /// cluster committed before it, so a balance topped up through one node is seen through any
-/// other (without it a read can return the row as it was a moment before). Returns the
-/// session's `CONNECTION_ID()`, which the watchdog kills when a statement hangs.
-pub(crate) fn prepare_session(conn: &mut MysqlConnection) -> QueryResult<u64> {
+/// other (without it a read can return the row as it was a moment before). Returns what the
+/// adapters need to know of the session.
+pub(crate) fn prepare_session(conn: &mut MysqlConnection) -> QueryResult<SessionInfo> {
     conn.batch_execute(SESSION)?;
     transactions::note_server(conn)?;
-    if is_galera_node(conn)? {
+    let galera = is_galera_node(conn)?;
+    if galera {
         conn.batch_execute("SET SESSION wsrep_sync_wait = 1")?;
     }
     let connection_id =
         diesel::select(diesel::dsl::sql::<BigInt>("CONNECTION_ID()")).get_result::<i64>(conn)?;
-    Ok(u64::try_from(connection_id).unwrap_or_default())
+    Ok(SessionInfo {
+        connection_id: u64::try_from(connection_id).unwrap_or_default(),
+        seal: if galera {
+            transactions::Seal::Sealed
+        } else {
+            transactions::Seal::Plain
+        },
+    })
 }
 
 /// `wsrep_on` exists on MariaDB servers built with Galera support and is `ON` on a node of a
@@ -95,6 +112,64 @@ mod tests {
         assert!(!prepares_transactions(""));
     }
 
+    /// A sealed unit of work whose transaction the server ended unannounced (as a Galera node
+    /// may) cannot commit what ran after the loss: the savepoint is gone, so `commit` rolls
+    /// back and reports a lost race; nothing of the unit is committed, and the session is back
+    /// in autocommit. An intact sealed unit commits.
+    #[test]
+    fn a_sealed_unit_that_lost_its_transaction_commits_nothing() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        use transactions::Seal;
+
+        let url = std::env::var("MORCC_TEST_MYSQL_URL")
+            .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
+        let mut conn = MysqlConnection::establish(&url).unwrap();
+        prepare_session(&mut conn).unwrap();
+        let database = format!("morcc_seal_{}", std::process::id());
+        conn.batch_execute(&format!(
+            "CREATE DATABASE IF NOT EXISTS {database}; USE {database}; \
+             CREATE TABLE IF NOT EXISTS t (n INT) ENGINE = InnoDB"
+        ))
+        .unwrap();
+        let count = |conn: &mut MysqlConnection| -> i64 {
+            diesel::select(diesel::dsl::sql::<BigInt>("(SELECT COUNT(*) FROM t)"))
+                .get_result(conn)
+                .unwrap()
+        };
+        let autocommit = |conn: &mut MysqlConnection| -> i64 {
+            diesel::select(diesel::dsl::sql::<BigInt>("@@autocommit"))
+                .get_result(conn)
+                .unwrap()
+        };
+
+        transactions::begin(&mut conn, Seal::Sealed).unwrap();
+        conn.batch_execute("INSERT INTO t VALUES (1)").unwrap();
+        // The server ends the transaction behind the client's back; the unit goes on.
+        conn.batch_execute("ROLLBACK").unwrap();
+        conn.batch_execute("INSERT INTO t VALUES (2)").unwrap();
+        let lost = transactions::commit(&mut conn, Seal::Sealed);
+        assert!(
+            matches!(
+                lost,
+                Err(Error::DatabaseError(
+                    DatabaseErrorKind::SerializationFailure,
+                    _
+                ))
+            ),
+            "{lost:?}"
+        );
+        assert_eq!(count(&mut conn), 0, "nothing of the lost unit is committed");
+        assert_eq!(autocommit(&mut conn), 1);
+
+        transactions::begin(&mut conn, Seal::Sealed).unwrap();
+        conn.batch_execute("INSERT INTO t VALUES (3)").unwrap();
+        transactions::commit(&mut conn, Seal::Sealed).unwrap();
+        assert_eq!(count(&mut conn), 1);
+        assert_eq!(autocommit(&mut conn), 1);
+        conn.batch_execute(&format!("DROP DATABASE {database}"))
+            .unwrap();
+    }
+
     /// `BEGIN`, `COMMIT` and `ROLLBACK` keep diesel's transaction state, commit and roll back,
     /// and never toggle multi-statements (one round trip each).
     #[test]
@@ -132,10 +207,10 @@ mod tests {
             .unwrap()
         };
         for _ in 0..3 {
-            transactions::begin(&mut conn).unwrap();
+            transactions::begin(&mut conn, transactions::Seal::Plain).unwrap();
             assert_eq!(depth(&mut conn), Some(1));
             conn.batch_execute("INSERT INTO t VALUES (1)").unwrap();
-            transactions::rollback(&mut conn).unwrap();
+            transactions::rollback(&mut conn, transactions::Seal::Plain).unwrap();
             assert_eq!(depth(&mut conn), None);
             assert_eq!(count(&mut conn), 0, "rolled back");
         }
@@ -145,9 +220,9 @@ mod tests {
         let prepared = session_counter(&mut conn, "Com_stmt_prepare");
         let commits = session_counter(&mut conn, "Com_commit");
         for _ in 0..3 {
-            transactions::begin(&mut conn).unwrap();
+            transactions::begin(&mut conn, transactions::Seal::Plain).unwrap();
             conn.batch_execute("INSERT INTO t VALUES (1)").unwrap();
-            transactions::commit(&mut conn).unwrap();
+            transactions::commit(&mut conn, transactions::Seal::Plain).unwrap();
             assert_eq!(depth(&mut conn), None);
         }
         assert_eq!(count(&mut conn), 3, "committed");
@@ -163,7 +238,7 @@ mod tests {
             "COMMIT prepared once (BEGIN already was); the count and four counter reads"
         );
         assert!(matches!(
-            transactions::commit(&mut conn),
+            transactions::commit(&mut conn, transactions::Seal::Plain),
             Err(diesel::result::Error::NotInTransaction)
         ));
         conn.batch_execute(&format!("DROP DATABASE {database}"))

@@ -90,31 +90,95 @@ fn run(conn: &mut MysqlConnection, sql: &'static str) -> QueryResult<()> {
     }
 }
 
-pub(crate) fn begin(conn: &mut MysqlConnection) -> QueryResult<()> {
+/// How a session opens and closes a unit of work.
+///
+/// On one server a transaction ends only when the client ends it, or with the error of the
+/// statement that lost a deadlock. On a Galera node a replicated transaction can abort a local
+/// one at any moment, and the server may report that to no statement at all (seen: a statement
+/// whose reply never came, a session in `Killed` or `Sleep` state while its client waited).
+/// With `BEGIN` and autocommit, every statement after such an abort would commit on its own.
+/// So a node's unit of work is sealed: autocommit is off for its duration, so that nothing
+/// commits but its `COMMIT`; and a savepoint taken at the start must still exist just before
+/// `COMMIT`, which proves that the transaction being committed is the one that began. If it is
+/// gone, the transaction was lost: it is rolled back (with whatever ran after the loss) and
+/// reported as a lost race, and the unit runs again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seal {
+    /// `BEGIN` ... `COMMIT`: a server that never aborts a transaction unannounced.
+    Plain,
+    /// Autocommit off and a savepoint: a Galera node.
+    Sealed,
+}
+
+/// The savepoint that seals a unit of work.
+const SAVEPOINT: &str = "SAVEPOINT morcc_unit";
+const RELEASE_SAVEPOINT: &str = "RELEASE SAVEPOINT morcc_unit";
+
+pub(crate) fn begin(conn: &mut MysqlConnection, seal: Seal) -> QueryResult<()> {
     if depth(conn)?.is_some() {
         return AnsiTransactionManager::begin_transaction(conn);
     }
-    run(conn, "BEGIN")?;
+    match seal {
+        Seal::Plain => run(conn, "BEGIN")?,
+        Seal::Sealed => {
+            run(conn, "SET autocommit = 0")?;
+            if let Err(error) = run(conn, SAVEPOINT) {
+                // The session is unusable for a unit of work: let the pool replace it.
+                AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
+                return Err(error);
+            }
+        }
+    }
     change_depth(conn, TransactionDepthChange::IncreaseDepth)
 }
 
-pub(crate) fn commit(conn: &mut MysqlConnection) -> QueryResult<()> {
+/// A unit of work whose transaction the server ended before `COMMIT`: a lost race.
+fn lost_before_commit(cause: Error) -> Error {
+    Error::DatabaseError(
+        diesel::result::DatabaseErrorKind::SerializationFailure,
+        Box::new(format!(
+            "the transaction was aborted by the server before COMMIT ({cause})"
+        )),
+    )
+}
+
+pub(crate) fn commit(conn: &mut MysqlConnection, seal: Seal) -> QueryResult<()> {
     match depth(conn)? {
         None => return Err(Error::NotInTransaction),
         Some(1) => {}
         Some(_) => return AnsiTransactionManager::commit_transaction(conn),
     }
+    if seal == Seal::Sealed {
+        if let Err(gone) = run(conn, RELEASE_SAVEPOINT) {
+            let lost = lost_before_commit(gone);
+            return match rollback(conn, seal) {
+                Ok(()) => Err(lost),
+                Err(rollback_error) => Err(Error::RollbackErrorOnCommit {
+                    rollback_error: Box::new(rollback_error),
+                    commit_error: Box::new(lost),
+                }),
+            };
+        }
+    }
     match run(conn, "COMMIT") {
-        Ok(()) => match change_depth(conn, TransactionDepthChange::DecreaseDepth) {
-            // The connection may have seen the transaction end already.
-            Ok(()) | Err(Error::NotInTransaction) => Ok(()),
-            Err(error) => Err(error),
-        },
+        Ok(()) => {
+            match change_depth(conn, TransactionDepthChange::DecreaseDepth) {
+                // The connection may have seen the transaction end already.
+                Ok(()) | Err(Error::NotInTransaction) => {}
+                Err(error) => return Err(error),
+            }
+            // Committed: whatever happens now, the unit succeeded. A session left without
+            // autocommit would keep the next user's statements uncommitted: discard it.
+            if seal == Seal::Sealed && run(conn, "SET autocommit = 1").is_err() {
+                AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
+            }
+            Ok(())
+        }
         Err(commit_error) => {
             // As diesel does: a top-level commit that failed may have left the transaction
             // open; roll it back, and if even that fails the connection is unusable.
             if depth(conn).ok().flatten().is_some() {
-                if let Err(rollback_error) = rollback(conn) {
+                if let Err(rollback_error) = rollback(conn, seal) {
                     AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
                     return Err(Error::RollbackErrorOnCommit {
                         rollback_error: Box::new(rollback_error),
@@ -127,17 +191,26 @@ pub(crate) fn commit(conn: &mut MysqlConnection) -> QueryResult<()> {
     }
 }
 
-pub(crate) fn rollback(conn: &mut MysqlConnection) -> QueryResult<()> {
+pub(crate) fn rollback(conn: &mut MysqlConnection, seal: Seal) -> QueryResult<()> {
     match depth(conn)? {
         None => return Err(Error::NotInTransaction),
         Some(1) => {}
         Some(_) => return AnsiTransactionManager::rollback_transaction(conn),
     }
     match run(conn, "ROLLBACK") {
-        Ok(()) => match change_depth(conn, TransactionDepthChange::DecreaseDepth) {
-            Ok(()) | Err(Error::NotInTransaction) => Ok(()),
-            Err(error) => Err(error),
-        },
+        Ok(()) => {
+            match change_depth(conn, TransactionDepthChange::DecreaseDepth) {
+                Ok(()) | Err(Error::NotInTransaction) => {}
+                Err(error) => return Err(error),
+            }
+            if seal == Seal::Sealed {
+                if let Err(error) = run(conn, "SET autocommit = 1") {
+                    AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
+                    return Err(error);
+                }
+            }
+            Ok(())
+        }
         Err(error) => {
             let status = AnsiTransactionManager::transaction_manager_status_mut(conn);
             // Unless the connection already saw the transaction end, its state is unknown.

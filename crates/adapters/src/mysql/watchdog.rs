@@ -16,7 +16,7 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, MysqlConnection};
+use diesel::{Connection, MysqlConnection, RunQueryDsl};
 
 /// Kills the sessions held past their deadline. Cheap to clone; clones share the thread.
 #[derive(Clone)]
@@ -180,10 +180,14 @@ fn kill(url: &str, killer: &mut Option<MysqlConnection>, connection_id: u64) {
         let Some(conn) = killer.as_mut() else {
             break;
         };
+        // What the session was doing, for the operator (never its statement: it may hold a PIN).
+        let (command, state) = session_state(conn, connection_id);
         match conn.batch_execute(&statement) {
             Ok(()) => {
                 tracing::warn!(
                     connection_id,
+                    %command,
+                    %state,
                     "a statement outlived its deadline; its session was killed"
                 );
                 return;
@@ -202,6 +206,27 @@ fn kill(url: &str, killer: &mut Option<MysqlConnection>, connection_id: u64) {
         connection_id,
         "a session that outlived its deadline could not be killed"
     );
+}
+
+/// The `COMMAND` and `STATE` of a session in the server's process list.
+fn session_state(conn: &mut MysqlConnection, connection_id: u64) -> (String, String) {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        command: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        state: Option<String>,
+    }
+    let row: Option<Row> = diesel::sql_query(
+        "SELECT COMMAND AS command, STATE AS state FROM information_schema.PROCESSLIST WHERE ID = ?",
+    )
+    .bind::<diesel::sql_types::Unsigned<diesel::sql_types::BigInt>, _>(connection_id)
+    .get_result(conn)
+    .ok();
+    row.map_or_else(
+        || ("unknown".into(), String::new()),
+        |row| (row.command, row.state.unwrap_or_default()),
+    )
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -374,7 +374,7 @@ contract_tests! {
         assert!(admin::payments_for(db, Holder::Card(morcc_domain::CardId(1))).unwrap().is_empty());
     }
 
-    /// Conflicts are retried a bounded number of times (10); other errors are not retried.
+    /// Conflicts are retried a bounded number of times (30); other errors are not retried.
     fn conflicts_are_retried(db: &Database) {
         let calls = Calls::default();
         let outcome = with_ledger(db, |_| {
@@ -391,7 +391,7 @@ contract_tests! {
             Err::<(), _>(StoreError::Conflict("deadlock".into()).into())
         });
         assert!(matches!(outcome, Err(CcError::Storage(StoreError::Conflict(_)))));
-        assert_eq!(calls.count(), 10);
+        assert_eq!(calls.count(), 30);
 
         let calls = Calls::default();
         let outcome = with_ledger(db, |_| {
