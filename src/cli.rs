@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use morcc_adapters::SqliteSynchronous;
+use morcc_adapters::{PoolSettings, SqliteSynchronous};
 use morcc_http::ThrottleLimits;
 
 use crate::telemetry::LogFormat;
@@ -85,13 +85,13 @@ pub struct DatabaseArgs {
     /// `mysql://USER:PASSWORD@HOST:PORT/DATABASE` (needs the `mysql` feature).
     #[arg(long = "database-url", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub url: String,
-    /// Most database connections held open.
+    /// Most database connections held open (default: 4 on SQLite, its cap; 8 on MySQL).
     #[arg(long, env = "MORCC_POOL_SIZE", global = true)]
     pub pool_size: Option<u32>,
     /// Seconds to wait for a free connection before a request fails. Longer than a Galera
     /// cluster's commit freeze while it evicts a dead node (about 6 s), so that a node's loss
     /// only slows requests down.
-    #[arg(long, env = "MORCC_POOL_TIMEOUT", default_value_t = 10, global = true)]
+    #[arg(long, env = "MORCC_POOL_TIMEOUT", default_value_t = PoolSettings::default().connection_timeout.as_secs(), global = true)]
     pub pool_timeout: u64,
     /// When an SQLite commit reaches the disk: `full` (before the reply; survives a power
     /// cut) or `normal` (faster; the last replies can be lost on a power cut or OS crash).

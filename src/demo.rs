@@ -7,7 +7,7 @@ use morcc_adapters::{admin, Database};
 use morcc_domain::{settings, HashedParams, Money, OwnerId, UserType};
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::server::AppError;
+use crate::error::AppError;
 
 /// What the demo created, with the secrets the operator needs once (printed by
 /// [`Demo::instructions`], never by `Debug`).

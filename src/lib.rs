@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod error;
 pub mod operator;
 pub mod server;
 pub mod telemetry;

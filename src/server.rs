@@ -10,38 +10,12 @@ use morcc_http::{HealthCheck, HttpLimits, LoginThrottle, Services, ThrottleLimit
 
 use crate::cli::{DatabaseArgs, ServeArgs, DEFAULT_DATABASE_URL};
 use crate::demo;
-
-/// Why the program stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum AppError {
-    /// The database could not be opened, migrated or written.
-    #[error("database: {0}")]
-    Database(#[from] morcc_adapters::AdapterError),
-    /// The socket could not be bound or the server failed.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    /// An argument is not usable.
-    #[error("{0}")]
-    Invalid(String),
-}
-
-/// Connections to a MySQL server unless `--pool-size` says otherwise. Measured at 32
-/// keep-alive connections on 2 cores shared with MariaDB (docs/PERFORMANCE.md): 8 serves as
-/// many requests per second as 16 and halves the worst latencies (p99.9), since connections
-/// beyond what the server's cores can run only queue inside it.
-const MYSQL_POOL_SIZE: u32 = 8;
+use crate::error::AppError;
 
 /// Opens the database named on the command line and runs pending migrations.
 pub fn open_database(args: &DatabaseArgs) -> Result<Database, AppError> {
-    // A MySQL server serves many connections at once; SQLite serialises writers anyway and
-    // its pool is capped by the adapter.
-    let default_size = if args.url.starts_with("mysql:") {
-        MYSQL_POOL_SIZE
-    } else {
-        PoolSettings::default().max_size
-    };
     let settings = PoolSettings {
-        max_size: args.pool_size.unwrap_or(default_size),
+        max_size: args.pool_size,
         connection_timeout: Duration::from_secs(args.pool_timeout.max(1)),
         sqlite_synchronous: args.sqlite_synchronous.into(),
         ..PoolSettings::default()

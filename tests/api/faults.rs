@@ -77,10 +77,7 @@ async fn morcc_killed_mid_load_on_sqlite_loses_nothing() {
 #[cfg(feature = "mysql")]
 #[actix_web::test]
 async fn morcc_killed_mid_load_on_mysql_loses_nothing() {
-    let server = match crate::procs::MysqlServer::from_env() {
-        Ok(server) => server,
-        Err(reason) => return eprintln!("{reason}: skipped"),
-    };
+    let server = crate::procs::MysqlServer::from_env().expect("a MySQL server");
     let database = UrlDatabase::mysql(&server).expect("a scratch database");
     morcc_killed_mid_load("kill morcc, mysql", database).await;
 }
@@ -96,10 +93,7 @@ async fn database_killed_mid_load_fails_fast_and_recovers() {
     use std::sync::atomic::Ordering;
 
     const POOL_TIMEOUT: Duration = Duration::from_secs(2);
-    let mut mariadb = match PrivateMariaDb::start() {
-        Ok(mariadb) => mariadb,
-        Err(reason) => return eprintln!("{reason}: skipped"),
-    };
+    let mut mariadb = PrivateMariaDb::start().expect("a private MariaDB (mariadb-server)");
     let database = UrlDatabase::mysql(&mariadb.server).expect("a database on the private server");
     let fixture = load::seed(&database.db);
     let logs = TempDir::new("morcc-faults");
@@ -226,10 +220,4 @@ async fn database_killed_mid_load_fails_fast_and_recovers() {
     );
     drop(database);
     drop(mariadb);
-}
-
-#[cfg(not(feature = "mysql"))]
-#[test]
-fn database_killed_mid_load_fails_fast_and_recovers() {
-    eprintln!("built without the mysql feature: skipped (cargo test --features mysql)");
 }

@@ -12,7 +12,6 @@
 use std::collections::HashMap;
 use std::fs;
 use std::net::TcpListener;
-use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -21,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 
-use crate::procs::{find_program, free_port, MysqlServer, TempDir};
+use crate::procs::{
+    find_program, free_port, install_datadir, running_as_root, MysqlServer, TempDir,
+};
 
 /// The Galera 4 provider of Debian's `galera-4` package.
 const PROVIDER: &str = "/usr/lib/galera/libgalera_smm.so";
@@ -121,25 +122,7 @@ impl GaleraCluster {
             }
         }
 
-        let mut command = Command::new(&install);
-        command
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", nodes[0].dir.join("data").display()))
-            .arg("--auth-root-authentication-method=normal")
-            .arg("--skip-test-db");
-        if running_as_root() {
-            command.arg("--user=mysql");
-        }
-        let output = command
-            .output()
-            .map_err(|error| format!("{}: {error}", install.display()))?;
-        if !output.status.success() {
-            return Err(format!(
-                "mariadb-install-db failed: {}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
+        install_datadir(&install, &nodes[0].dir.join("data"), "mysql")?;
 
         let mut cluster = GaleraCluster {
             mariadbd,
@@ -490,10 +473,6 @@ fn cluster_ports() -> Vec<Ports> {
             sst: chunk[3],
         })
         .collect()
-}
-
-fn running_as_root() -> bool {
-    fs::metadata("/proc/self").is_ok_and(|metadata| metadata.uid() == 0)
 }
 
 // ---------------------------------------------------------------------------------------------

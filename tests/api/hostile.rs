@@ -282,10 +282,7 @@ macro_rules! unthrottled_scenarios {
                 #[cfg(feature = "mysql")]
                 #[actix_web::test]
                 async fn mysql() {
-                    match TestApp::mysql_with(unthrottled()).await {
-                        Some(app) => scenario(app).await,
-                        None => eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped"),
-                    }
+                    scenario(TestApp::mysql_with(unthrottled()).await).await
                 }
             }
         )*

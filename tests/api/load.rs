@@ -569,18 +569,9 @@ async fn two_instances(name: &str, database: UrlDatabase, clients: usize, reques
 #[cfg(feature = "mysql")]
 #[actix_web::test]
 async fn two_instances_on_mysql_conserve_money() {
-    let server = match crate::procs::MysqlServer::from_env() {
-        Ok(server) => server,
-        Err(reason) => return eprintln!("{reason}: skipped"),
-    };
+    let server = crate::procs::MysqlServer::from_env().expect("a MySQL server");
     let database = UrlDatabase::mysql(&server).expect("a scratch database");
     two_instances("load mysql", database, 32, 100).await;
-}
-
-#[cfg(not(feature = "mysql"))]
-#[test]
-fn two_instances_on_mysql_conserve_money() {
-    eprintln!("built without the mysql feature: skipped (cargo test --features mysql)");
 }
 
 /// The same mix, smaller, through two morcc processes on one SQLite file.
@@ -596,10 +587,7 @@ async fn two_instances_on_sqlite_conserve_money() {
 #[cfg(feature = "mysql")]
 #[actix_web::test]
 async fn concurrent_sales_to_one_new_caller_id_all_succeed() {
-    let Some(app) = crate::support::TestApp::mysql().await else {
-        return eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped");
-    };
-    let app = Arc::new(app);
+    let app = Arc::new(crate::support::TestApp::mysql().await);
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
     for round in 0..20 {
         let cli = format!("99000{round}");

@@ -66,7 +66,7 @@ pub fn free_port() -> u16 {
 /// Opens a pool on `url` for seeding and reading, as the operator's tools do.
 pub fn connect(url: &str) -> Database {
     let settings = PoolSettings {
-        max_size: 2,
+        max_size: Some(2),
         connection_timeout: Duration::from_secs(20),
         ..PoolSettings::default()
     };
@@ -416,26 +416,7 @@ impl PrivateMariaDb {
         let install = find_program(&["mariadb-install-db", "mysql_install_db"])
             .ok_or("mariadb-install-db is not installed (apt-get install mariadb-server)")?;
         let dir = TempDir::new("morcc-mariadb");
-        let datadir = dir.path().join("data");
-        let mut command = Command::new(&install);
-        command
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", datadir.display()))
-            .arg("--auth-root-authentication-method=normal")
-            .arg("--skip-test-db");
-        if running_as_root() {
-            command.arg("--user=root");
-        }
-        let output = command
-            .output()
-            .map_err(|error| format!("{}: {error}", install.display()))?;
-        if !output.status.success() {
-            return Err(format!(
-                "mariadb-install-db failed: {}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
+        install_datadir(&install, &dir.path().join("data"), "root")?;
         let port = free_port();
         let server = MysqlServer::new(&format!("mysql://root@127.0.0.1:{port}"))?;
         let mut mariadb = PrivateMariaDb {
@@ -514,7 +495,33 @@ impl Drop for PrivateMariaDb {
     }
 }
 
-fn running_as_root() -> bool {
+/// Initialises a MariaDB data directory with `mariadb-install-db` (root may log in over TCP
+/// without a password), owned by `user` when the tests run as root.
+pub fn install_datadir(install: &Path, datadir: &Path, user: &str) -> Result<(), String> {
+    let mut command = Command::new(install);
+    command
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", datadir.display()))
+        .arg("--auth-root-authentication-method=normal")
+        .arg("--skip-test-db");
+    if running_as_root() {
+        command.arg(format!("--user={user}"));
+    }
+    let output = command
+        .output()
+        .map_err(|error| format!("{}: {error}", install.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "mariadb-install-db failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the tests run as root (servers must then be told which user to run as).
+pub fn running_as_root() -> bool {
     fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {

@@ -78,10 +78,7 @@ async fn the_limits_hold_across_instances_on_sqlite() {
 #[cfg(feature = "mysql")]
 #[actix_web::test]
 async fn the_limits_hold_across_instances_on_mysql() {
-    let app = TestApp::mysql()
-        .await
-        .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
-    the_limits_hold_across_instances(app).await;
+    the_limits_hold_across_instances(TestApp::mysql().await).await;
 }
 
 #[actix_web::test]

@@ -34,10 +34,7 @@ macro_rules! scenarios {
                 #[cfg(feature = "mysql")]
                 #[actix_web::test]
                 async fn mysql() {
-                    match $crate::support::TestApp::mysql().await {
-                        Some(app) => scenario(app).await,
-                        None => eprintln!("MORCC_TEST_MYSQL_URL is not set: skipped"),
-                    }
+                    scenario($crate::support::TestApp::mysql().await).await
                 }
             }
         )*
@@ -86,22 +83,20 @@ impl TestApp {
     }
 
     #[cfg(feature = "mysql")]
-    pub async fn mysql() -> Option<TestApp> {
-        let server = std::env::var("MORCC_TEST_MYSQL_URL").ok()?;
-        Some(TestApp::start(
-            ScratchDatabase::mysql(&server).expect("a scratch MySQL database"),
-            uncached(),
-        ))
+    pub async fn mysql() -> TestApp {
+        TestApp::mysql_with(uncached()).await
     }
 
-    /// An app on MySQL served with these options (`None` when `MORCC_TEST_MYSQL_URL` is unset).
+    /// An app on MySQL served with these options. A build with the `mysql` feature fails its
+    /// MySQL tests, with the reason, when `MORCC_TEST_MYSQL_URL` names no server.
     #[cfg(feature = "mysql")]
-    pub async fn mysql_with(options: ServeArgs) -> Option<TestApp> {
-        let server = std::env::var("MORCC_TEST_MYSQL_URL").ok()?;
-        Some(TestApp::start(
+    pub async fn mysql_with(options: ServeArgs) -> TestApp {
+        let server = std::env::var("MORCC_TEST_MYSQL_URL")
+            .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for the mysql tests");
+        TestApp::start(
             ScratchDatabase::mysql(&server).expect("a scratch MySQL database"),
             options,
-        ))
+        )
     }
 
     /// Seeds an admin API user with GET allowed and a secret key, and a card group, then

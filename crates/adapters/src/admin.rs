@@ -1,25 +1,23 @@
-//! Operator operations: what the `morcc` binary's subcommands and the tests use to set up and
-//! inspect a database. Each write is one transaction; all money is exact.
+//! Operator operations: what the `morcc` binary's subcommands use to set up a database. Each
+//! write is one transaction; all money is exact. What only tests need (reading cards, balances
+//! and payments back, blocking users, providers) is in [`for_tests`], behind the `testing`
+//! feature.
 
-use diesel::dsl::count_star;
 use diesel::prelude::*;
-use morcc_domain::cc_by_cli::CODE_ATTEMPTS;
+use morcc_domain::codes::{insert_with_fresh_codes, ChosenCodes};
 use morcc_domain::hash::sha1_hex;
 use morcc_domain::model::{DEFAULT_NUMBER_LENGTH, DEFAULT_PIN_LENGTH};
 use morcc_domain::{
-    BigDecimal, CallerId, Card, CardGroupId, CardId, CardNumber, CodeGenerator, DeviceId, Holder,
-    Money, OwnerId, Pin, StoreError, TaxId, UserId, UserType,
+    BigDecimal, CallerId, CardGroupId, CardId, CardNumber, DeviceId, Money, OwnerId, Pin,
+    StoreError, TaxId, UserId, UserType,
 };
 
 use crate::connection::{AnyConnection, Database};
 use crate::error::{store_error, AdapterError};
 use crate::ledger::{insert_card_row, last_insert_id, CardValues};
 use crate::money_sql;
-use crate::rows::{self, CardGroupRow, CardRow};
-use crate::schema::actions;
-use crate::schema::{
-    callerids, cardgroups, cards, conflines, currencies, devices, payments, providers, taxes, users,
-};
+use crate::rows::{self, CardGroupRow};
+use crate::schema::{callerids, cardgroups, conflines, currencies, devices, taxes, users};
 use crate::SecureCodes;
 
 /// A card group to create.
@@ -80,29 +78,6 @@ pub struct TaxSpec {
     pub enabled: [bool; 4],
     /// `compound_tax`.
     pub compound: bool,
-}
-
-/// A row of `payments`, as an operator reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentRow {
-    /// `payments.id`.
-    pub id: i64,
-    /// `Card` or `card_refill`.
-    pub paymenttype: String,
-    /// The signed balance change, in the system currency.
-    pub amount: Money,
-    /// The currency of `gross`.
-    pub currency: String,
-    /// What the client paid.
-    pub gross: Money,
-    /// The tax removed.
-    pub tax: Money,
-    /// `payments.completed`.
-    pub completed: bool,
-    /// `payments.owner_id`.
-    pub owner_id: OwnerId,
-    /// `payments.description`.
-    pub description: String,
 }
 
 /// Adds a user; the password is stored as MOR does, lowercase SHA1 hex.
@@ -168,39 +143,30 @@ pub fn create_card(db: &Database, spec: &CardSpec) -> Result<CardId, AdapterErro
             .map_err(store_error)?
             .map(rows::card_group)
             .ok_or_else(|| AdapterError::NotFound(format!("card group {}", spec.cardgroup_id)))?;
-        // The group's code lengths as the call reads them: the domain's rule, not a copy.
-        let drawn = |chosen: Option<&str>, digits: usize| {
-            chosen.map_or_else(|| SecureCodes.digits(digits), str::to_owned)
+        // The call's rule for new codes (the group's lengths, draws again on a collision).
+        let chosen = ChosenCodes {
+            number: spec.number.as_ref(),
+            pin: spec.pin.as_ref(),
         };
-        let attempts = if spec.pin.is_some() && spec.number.is_some() {
-            1
-        } else {
-            CODE_ATTEMPTS
-        };
-        for _ in 0..attempts {
-            let number = drawn(
-                spec.number.as_ref().map(CardNumber::as_str),
-                group.number_digits(),
-            );
-            let pin = drawn(spec.pin.as_ref().map(Pin::expose), group.pin_digits());
-            let inserted = insert_card_row(
-                conn,
-                &CardValues {
-                    cardgroup_id: spec.cardgroup_id,
-                    owner_id: group.owner_id.0,
-                    number: &number,
-                    pin: &pin,
-                    balance: &spec.balance,
-                    sold: spec.sold,
-                    callerid: spec.callerid.as_ref().map(CallerId::as_str),
-                },
-            );
-            match inserted {
-                Err(StoreError::Duplicate) => continue,
-                other => return Ok(other?),
-            }
-        }
-        Err(StoreError::Duplicate.into())
+        Ok(insert_with_fresh_codes(
+            &group,
+            &SecureCodes,
+            chosen,
+            |number, pin| {
+                insert_card_row(
+                    conn,
+                    &CardValues {
+                        cardgroup_id: spec.cardgroup_id,
+                        owner_id: group.owner_id.0,
+                        number: number.as_str(),
+                        pin: pin.expose(),
+                        balance: &spec.balance,
+                        sold: spec.sold,
+                        callerid: spec.callerid.as_ref().map(CallerId::as_str),
+                    },
+                )
+            },
+        )?)
     })
 }
 
@@ -336,26 +302,6 @@ pub fn set_user_tax(db: &Database, user: UserId, tax: Option<TaxId>) -> Result<(
     })
 }
 
-/// Blocks or unblocks a user: a blocked user cannot log in to the API.
-pub fn set_user_blocked(db: &Database, username: &str, blocked: bool) -> Result<(), AdapterError> {
-    db.in_transaction(|conn| {
-        let user = users::table
-            .filter(users::username.eq(username))
-            .select((users::id, users::username))
-            .first::<(i64, String)>(conn)
-            .optional()
-            .map_err(store_error)?;
-        let Some((id, _)) = rows::exactly(user, username, |(_, stored)| Some(stored)) else {
-            return Err(AdapterError::NotFound(format!("user {username}")));
-        };
-        diesel::update(users::table.find(id))
-            .set(users::blocked.eq(i32::from(blocked)))
-            .execute(conn)
-            .map_err(store_error)?;
-        Ok(())
-    })
-}
-
 /// Adds a device of `user_id` (-1 for a provider's device) with one caller ID.
 pub fn create_device(
     db: &Database,
@@ -380,140 +326,10 @@ pub fn create_device(
     })
 }
 
-/// Adds a provider that uses `device`, which makes the device's caller IDs untouchable.
-pub fn create_provider(db: &Database, name: &str, device: DeviceId) -> Result<(), AdapterError> {
-    db.in_transaction(|conn| {
-        diesel::insert_into(providers::table)
-            .values((providers::name.eq(name), providers::device_id.eq(device.0)))
-            .execute(conn)
-            .map_err(store_error)?;
-        Ok(())
-    })
-}
-
 /// Whether the database has no users at all: a new installation, ready for demo data.
 pub fn is_fresh(db: &Database) -> Result<bool, AdapterError> {
     let mut conn = db.connection()?;
     Ok(!exists(&mut conn, users::table.select(users::id))?)
-}
-
-/// A card by id.
-pub fn card(db: &Database, id: CardId) -> Result<Option<Card>, AdapterError> {
-    let mut conn = db.connection()?;
-    let row = cards::table
-        .find(id.0)
-        .select(rows::CARD_COLUMNS)
-        .first::<CardRow>(&mut *conn)
-        .optional()
-        .map_err(store_error)?;
-    Ok(row.map(rows::card).transpose()?)
-}
-
-/// The card bound to a caller ID.
-pub fn card_by_callerid(db: &Database, cli: &CallerId) -> Result<Option<Card>, AdapterError> {
-    let mut conn = db.connection()?;
-    let row = cards::table
-        .filter(cards::callerid.eq(cli.as_str()))
-        .select(rows::CARD_COLUMNS)
-        .first::<CardRow>(&mut *conn)
-        .optional()
-        .map_err(store_error)?;
-    Ok(rows::exactly(row, cli.as_str(), rows::card_callerid)
-        .map(rows::card)
-        .transpose()?)
-}
-
-/// The cards of a group, by id.
-pub fn cards_in_group(db: &Database, group: CardGroupId) -> Result<Vec<Card>, AdapterError> {
-    let mut conn = db.connection()?;
-    let rows = cards::table
-        .filter(cards::cardgroup_id.eq(group.0))
-        .order(cards::id)
-        .select(rows::CARD_COLUMNS)
-        .load::<CardRow>(&mut *conn)
-        .map_err(store_error)?;
-    Ok(rows.into_iter().map(rows::card).collect::<Result<_, _>>()?)
-}
-
-/// A user's balance.
-pub fn user_balance(db: &Database, id: UserId) -> Result<Option<Money>, AdapterError> {
-    let mut conn = db.connection()?;
-    let balance = users::table
-        .find(id.0)
-        .select(users::balance)
-        .first::<String>(&mut *conn)
-        .optional()
-        .map_err(store_error)?;
-    Ok(balance.as_deref().map(money_sql::money).transpose()?)
-}
-
-/// The payments of a card or user, oldest first.
-pub fn payments_for(db: &Database, holder: Holder) -> Result<Vec<PaymentRow>, AdapterError> {
-    let (_, card, user_id) = rows::payment_holder(holder);
-    let mut conn = db.connection()?;
-    let rows = payments::table
-        .filter(payments::card.eq(card))
-        .filter(payments::user_id.eq(user_id))
-        .order(payments::id)
-        .select((
-            payments::id,
-            payments::paymenttype,
-            payments::amount,
-            payments::currency,
-            payments::gross,
-            payments::tax,
-            payments::completed,
-            payments::owner_id,
-            payments::description,
-        ))
-        .load::<(
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i32,
-            i64,
-            Option<String>,
-        )>(&mut *conn)
-        .map_err(store_error)?;
-    let payments = rows
-        .into_iter()
-        .map(
-            |(id, paymenttype, amount, currency, gross, tax, completed, owner_id, description)| {
-                Ok::<_, StoreError>(PaymentRow {
-                    id,
-                    paymenttype,
-                    amount: money_sql::money(&amount)?,
-                    currency,
-                    gross: money_sql::money(&gross)?,
-                    tax: money_sql::money(&tax)?,
-                    completed: completed != 0,
-                    owner_id: OwnerId(owner_id),
-                    description: description.unwrap_or_default(),
-                })
-            },
-        )
-        .collect::<Result<_, _>>()?;
-    Ok(payments)
-}
-
-/// The sum of the payments of a card or user, added exactly in Rust (never in SQL, where
-/// SQLite would add doubles).
-pub fn payments_sum_for(db: &Database, holder: Holder) -> Result<Money, AdapterError> {
-    Ok(payments_for(db, holder)?
-        .iter()
-        .fold(Money::zero(), |sum, payment| &sum + &payment.amount))
-}
-
-/// How many rows `actions` holds (failed logins and hashes among them).
-pub fn actions_count(db: &Database) -> Result<i64, AdapterError> {
-    let mut conn = db.connection()?;
-    Ok(actions::table
-        .select(count_star())
-        .first::<i64>(&mut *conn)
-        .map_err(store_error)?)
 }
 
 /// Whether `query` finds a row.
@@ -536,3 +352,8 @@ fn found(found: bool, what: impl FnOnce() -> String) -> Result<(), AdapterError>
         Err(AdapterError::NotFound(what()))
     }
 }
+
+#[cfg(feature = "testing")]
+mod for_tests;
+#[cfg(feature = "testing")]
+pub use for_tests::*;

@@ -26,12 +26,6 @@ const MYSQL_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations
 /// SQLite serialises writers on one lock: more connections than this only queue on it.
 const SQLITE_MAX_POOL: u32 = 4;
 
-/// Attempts of one unit of work that keeps losing races (deadlocks, lock timeouts, busy,
-/// Galera certification conflicts). Under the cluster test's hot-card load through three
-/// nodes, 10 attempts once ran out while a node was being evicted; 30, with the backoff
-/// below, keep retrying for about 2 s on average and at most about 4 s.
-const TRANSACTION_ATTEMPTS: u32 = 30;
-
 /// One connection to either backend. Queries both backends share run on the enum; the few
 /// that differ (transactions, row locks, last insert id) match on the variant.
 #[derive(diesel::MultiConnection)]
@@ -52,11 +46,26 @@ pub enum Backend {
     Mysql,
 }
 
+impl Backend {
+    /// Connections a pool opens unless told otherwise. SQLite serialises writers on one
+    /// lock: more connections only queue on it (and are capped at this). MySQL: measured at 32
+    /// keep-alive connections on 2 cores shared with MariaDB (docs/PERFORMANCE.md), 8 serve as
+    /// many requests per second as 16 and halve the worst latencies, since connections beyond
+    /// what the server's cores can run only queue inside it.
+    pub fn default_pool_size(self) -> u32 {
+        match self {
+            Backend::Sqlite => SQLITE_MAX_POOL,
+            Backend::Mysql => 8,
+        }
+    }
+}
+
 /// Size and patience of the connection pool, and how durable an SQLite commit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSettings {
-    /// Most connections open at once (SQLite pools are capped at 4).
-    pub max_size: u32,
+    /// Most connections open at once; `None`: the backend's [`Backend::default_pool_size`]
+    /// (SQLite pools are capped at that).
+    pub max_size: Option<u32>,
     /// How long one wait for a free connection lasts before it fails. A request takes a
     /// connection for each look-up of the filters and for each attempt of its transaction, so
     /// in all it may wait a few times this.
@@ -68,18 +77,26 @@ pub struct PoolSettings {
     /// hanging. Longer than Galera's commit freeze while it evicts a dead node (about 6 s with
     /// its default failure detection), so that freeze only slows requests down.
     pub statement_deadline: Duration,
+    /// How long a unit of work that keeps losing races (deadlocks, lock timeouts, a busy
+    /// SQLite file, Galera certification conflicts) is run again before the client is answered
+    /// `Failed to make transaction`. A budget of time rather than of attempts: under the
+    /// cluster test's hot-card load through three nodes, 10 and then 30 quick attempts once ran
+    /// out while a node was being evicted, the conflicts lasting about 2.5 s.
+    pub retry_budget: Duration,
 }
 
 impl Default for PoolSettings {
-    /// Four connections and a `connection_timeout` of 5 s (each wait for a connection gives
-    /// up after 5 s), so overload answers fast instead of queueing for r2d2's default 30 s;
-    /// SQLite commits durable before they are acknowledged.
+    /// The backend's pool size, a `connection_timeout` of 10 s (longer than a Galera
+    /// cluster's commit freeze while it evicts a dead node, about 6 s, so that a node's loss
+    /// only slows requests down; an unreachable server still fails after a second), SQLite
+    /// commits durable before they are acknowledged, the bounds of the watchdog and retries.
     fn default() -> Self {
         PoolSettings {
-            max_size: 4,
-            connection_timeout: Duration::from_secs(5),
+            max_size: None,
+            connection_timeout: Duration::from_secs(10),
             sqlite_synchronous: SqliteSynchronous::default(),
             statement_deadline: Duration::from_secs(15),
+            retry_budget: Duration::from_secs(10),
         }
     }
 }
@@ -180,9 +197,10 @@ pub(crate) struct Session {
     /// What a MySQL session is: its id for the watchdog, how its transactions are sealed.
     #[cfg(feature = "mysql")]
     mysql: Option<mysql::SessionInfo>,
-    /// Set when the session must not be used again: the watchdog killed it, or it is a
-    /// Galera session whose unit of work failed. The pool then discards the connection.
-    discard: Arc<AtomicBool>,
+    /// Set by the watchdog when it killed the session.
+    killed: Arc<AtomicBool>,
+    /// Set when a Galera session's unit of work failed (see [`Checkout::discard_if_sealed`]).
+    discard: bool,
 }
 
 impl ManageConnection for Manager {
@@ -193,7 +211,7 @@ impl ManageConnection for Manager {
         let mut conn = match &self.target {
             Target::Sqlite(path) => SqliteConnection::establish(path).map(AnyConnection::Sqlite),
             #[cfg(feature = "mysql")]
-            Target::Mysql(url) => diesel::MysqlConnection::establish(url).map(AnyConnection::Mysql),
+            Target::Mysql(url) => mysql::establish(url).map(AnyConnection::Mysql),
         }
         .map_err(diesel::r2d2::Error::ConnectionError)?;
         #[cfg(feature = "mysql")]
@@ -216,7 +234,8 @@ impl ManageConnection for Manager {
             conn,
             #[cfg(feature = "mysql")]
             mysql: mysql_session,
-            discard: Arc::new(AtomicBool::new(false)),
+            killed: Arc::new(AtomicBool::new(false)),
+            discard: false,
         })
     }
 
@@ -225,7 +244,8 @@ impl ManageConnection for Manager {
     }
 
     fn has_broken(&self, session: &mut Session) -> bool {
-        session.discard.load(Ordering::SeqCst) || session.conn.is_broken()
+        // A killed or discarded session is not used again.
+        session.killed.load(Ordering::SeqCst) || session.discard || session.conn.is_broken()
     }
 }
 
@@ -253,9 +273,9 @@ impl Checkout {
     /// that never comes (seen: the server shows the session idle while its client waits). So
     /// after a failed unit of work such a session is not used again.
     #[cfg(feature = "mysql")]
-    pub(crate) fn discard_if_sealed(&self) {
+    pub(crate) fn discard_if_sealed(&mut self) {
         if self.seal() == mysql::transactions::Seal::Sealed {
-            self.conn.discard.store(true, Ordering::SeqCst);
+            self.conn.discard = true;
         }
     }
 
@@ -295,6 +315,7 @@ pub struct Database {
     #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     statement_deadline: Duration,
     connection_timeout: Duration,
+    retry_budget: Duration,
 }
 
 /// How long a checkout waits before it asks whether there is a server to wait for at all.
@@ -307,9 +328,13 @@ impl Database {
     pub fn connect(url: &str, settings: PoolSettings) -> Result<Database, AdapterError> {
         let target = Target::parse(url)?;
         let backend = target.backend();
+        let max_size = settings
+            .max_size
+            .unwrap_or_else(|| backend.default_pool_size())
+            .max(1);
         let max_size = match backend {
-            Backend::Sqlite => settings.max_size.clamp(1, SQLITE_MAX_POOL),
-            Backend::Mysql => settings.max_size.max(1),
+            Backend::Sqlite => max_size.min(SQLITE_MAX_POOL),
+            Backend::Mysql => max_size,
         };
         #[cfg(feature = "mysql")]
         let watchdog = match &target {
@@ -336,6 +361,7 @@ impl Database {
             watchdog,
             statement_deadline: settings.statement_deadline,
             connection_timeout: settings.connection_timeout,
+            retry_budget: settings.retry_budget,
         })
     }
 
@@ -385,7 +411,7 @@ impl Database {
             (Some(watchdog), Some(session)) => Some(watchdog.watch(
                 session.connection_id,
                 self.statement_deadline,
-                conn.discard.clone(),
+                conn.killed.clone(),
             )),
             _ => None,
         };
@@ -405,6 +431,7 @@ impl Database {
     where
         E: From<StoreError> + Retryable,
     {
+        let started = std::time::Instant::now();
         let mut attempt = 1;
         loop {
             let mut conn = self.connection()?;
@@ -421,12 +448,13 @@ impl Database {
                 // connection, a killed session) may have committed: never run that again.
                 Err(Failed::AtCommit(error)) => error.is_conflict(),
             };
-            if !again || attempt >= TRANSACTION_ATTEMPTS {
+            let pause = backoff(attempt);
+            if !again || started.elapsed() + pause >= self.retry_budget {
                 return outcome.map_err(Failed::into_inner);
             }
             tracing::debug!(attempt, "transaction lost a race; retrying");
             drop(conn);
-            std::thread::sleep(backoff(attempt));
+            std::thread::sleep(pause);
             attempt += 1;
         }
     }
@@ -516,7 +544,8 @@ fn rollback(conn: &mut Checkout) -> diesel::QueryResult<()> {
 }
 
 /// A random pause before attempt `attempt + 1`: up to 10 ms, doubling with each lost race up
-/// to 160 ms ("full jitter"), so that the racers spread out instead of meeting again.
+/// to 160 ms ("full jitter"), so that the racers spread out instead of meeting again and a
+/// unit retries often enough to win within its budget.
 fn backoff(attempt: u32) -> Duration {
     use rand::Rng;
     let ceiling = 10u64 << attempt.saturating_sub(1).min(4);

@@ -4,13 +4,16 @@ use diesel::dsl::now;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use morcc_domain::{
-    CallerId, Card, CardGroup, CardGroupId, CardId, CcError, Currency, Device, DeviceId, Ledger,
-    Money, NewCard, Payment, Pin, Reply, Store, StoreError, Tax, TaxId, User, UserId,
+    CallerId, Card, CardGroup, CardGroupId, CardId, CcError, Currency, Device, DeviceId,
+    DeviceUser, Ledger, Money, NewCard, Payment, Pin, Reply, Store, StoreError, Tax, TaxId, User,
+    UserId,
 };
 
 use crate::connection::{AnyConnection, Database};
 use crate::error::{card_write_error, store_error};
 use crate::money_sql;
+#[cfg(feature = "mysql")]
+use crate::mysql;
 use crate::rows::{self, CardGroupRow, CardRow, TaxRow, UserRow};
 use crate::schema::{callerids, cardgroups, cards, currencies, devices, payments, providers};
 use crate::schema::{taxes, users};
@@ -174,7 +177,7 @@ impl SqlLedger<'_> {
         let callerid = card.callerid.as_ref().map(CallerId::as_str);
         #[cfg(feature = "mysql")]
         if let AnyConnection::Mysql(inner) = &mut *self.conn {
-            return kept::CardUpdate {
+            return mysql::statements::CardUpdate {
                 id: card.id.0,
                 balance: &balance,
                 sold: i32::from(card.sold),
@@ -278,8 +281,7 @@ impl Ledger for SqlLedger<'_> {
             .is_some();
         Ok(Some(Device {
             id: DeviceId(id),
-            user_id,
-            used_by_provider,
+            user: DeviceUser::from_mor(user_id, used_by_provider),
         }))
     }
 
@@ -320,7 +322,7 @@ impl Ledger for SqlLedger<'_> {
     ) -> Result<(Option<Card>, Option<Card>), StoreError> {
         #[cfg(feature = "mysql")]
         if let (AnyConnection::Mysql(inner), true) = (&mut *self.conn, self.in_transaction) {
-            lock_in_id_order(inner, pin, cli).map_err(store_error)?;
+            mysql::statements::lock_in_id_order(inner, pin, cli).map_err(store_error)?;
         }
         Ok((self.lock_card_by_pin(pin)?, self.lock_card_by_cli(cli)?))
     }
@@ -398,7 +400,7 @@ impl Ledger for SqlLedger<'_> {
         let balance = money_sql::to_sql(balance)?;
         #[cfg(feature = "mysql")]
         if let AnyConnection::Mysql(inner) = &mut *self.conn {
-            return kept::UserBalanceUpdate {
+            return mysql::statements::UserBalanceUpdate {
                 id: id.0,
                 balance: &balance,
             }
@@ -437,118 +439,6 @@ impl Ledger for SqlLedger<'_> {
             .map(drop)
             .map_err(store_error)
     }
-}
-
-/// The call's `UPDATE`s on MySQL as statements diesel keeps prepared.
-///
-/// diesel never keeps an `UPDATE` built with `diesel::update` (a changeset may skip `None`
-/// fields, so one Rust type can stand for several SQL texts): it prepares, runs and closes it
-/// every time, and on MySQL the prepare is a round trip of its own. These have one fixed text
-/// each, the same columns and `WHERE` as the `diesel::update` they replace (SQLite keeps that),
-/// so diesel's cache keys them by type and prepares them once per connection.
-#[cfg(feature = "mysql")]
-mod kept {
-    use diesel::mysql::Mysql;
-    use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-    use diesel::sql_types::{BigInt, Integer, Nullable, Text};
-    use diesel::{MysqlConnection, QueryResult, RunQueryDsl};
-
-    /// `UPDATE cards SET balance, sold, active, callerid WHERE id`.
-    pub(super) struct CardUpdate<'a> {
-        pub(super) id: i64,
-        pub(super) balance: &'a str,
-        pub(super) sold: i32,
-        pub(super) active: i32,
-        pub(super) callerid: Option<&'a str>,
-    }
-
-    impl QueryFragment<Mysql> for CardUpdate<'_> {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
-            out.push_sql("UPDATE `cards` SET `balance` = ");
-            out.push_bind_param::<Text, _>(self.balance)?;
-            out.push_sql(", `sold` = ");
-            out.push_bind_param::<Integer, _>(&self.sold)?;
-            out.push_sql(", `active` = ");
-            out.push_bind_param::<Integer, _>(&self.active)?;
-            out.push_sql(", `callerid` = ");
-            out.push_bind_param::<Nullable<Text>, _>(&self.callerid)?;
-            out.push_sql(" WHERE `cards`.`id` = ");
-            out.push_bind_param::<BigInt, _>(&self.id)?;
-            Ok(())
-        }
-    }
-
-    impl QueryId for CardUpdate<'_> {
-        type QueryId = CardUpdate<'static>;
-        const HAS_STATIC_QUERY_ID: bool = true;
-    }
-
-    impl RunQueryDsl<MysqlConnection> for CardUpdate<'_> {}
-
-    /// `UPDATE users SET balance WHERE id`.
-    pub(super) struct UserBalanceUpdate<'a> {
-        pub(super) id: i64,
-        pub(super) balance: &'a str,
-    }
-
-    impl QueryFragment<Mysql> for UserBalanceUpdate<'_> {
-        fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
-            out.push_sql("UPDATE `users` SET `balance` = ");
-            out.push_bind_param::<Text, _>(self.balance)?;
-            out.push_sql(" WHERE `users`.`id` = ");
-            out.push_bind_param::<BigInt, _>(&self.id)?;
-            Ok(())
-        }
-    }
-
-    impl QueryId for UserBalanceUpdate<'_> {
-        type QueryId = UserBalanceUpdate<'static>;
-        const HAS_STATIC_QUERY_ID: bool = true;
-    }
-
-    impl RunQueryDsl<MysqlConnection> for UserBalanceUpdate<'_> {}
-}
-
-/// Locks the card with `pin` and the card with `cli` in id order (MySQL).
-///
-/// Read one after the other, two transfers between the same cards in opposite directions
-/// would lock them in opposite orders, and InnoDB would kill one of them as a deadlock every
-/// time they overlap; under load the retries could run out. Locking both at once, in id
-/// order, makes them queue instead. The ids are found without
-/// locks first, so a card that changes meanwhile only means one lock more than needed (held
-/// to the end of the transaction, which is harmless); the locked reads that follow decide.
-#[cfg(feature = "mysql")]
-fn lock_in_id_order(
-    conn: &mut diesel::MysqlConnection,
-    pin: &Pin,
-    cli: &CallerId,
-) -> QueryResult<()> {
-    let by_pin = cards::table
-        .filter(cards::pin.eq(pin.expose()))
-        .select((cards::id, cards::pin))
-        .first::<(i64, String)>(conn)
-        .optional()?;
-    let by_pin = rows::exactly(by_pin, pin.expose(), |(_, stored)| Some(stored));
-    let by_cli = cards::table
-        .filter(cards::callerid.eq(cli.as_str()))
-        .select((cards::id, cards::callerid))
-        .first::<(i64, Option<String>)>(conn)
-        .optional()?;
-    let by_cli = rows::exactly(by_cli, cli.as_str(), |(_, stored)| stored.as_deref());
-    let ids: Vec<i64> = by_pin
-        .map(|(id, _)| id)
-        .into_iter()
-        .chain(by_cli.map(|(id, _)| id))
-        .collect();
-    if ids.len() == 2 {
-        cards::table
-            .filter(cards::id.eq_any(&ids))
-            .order(cards::id)
-            .select(cards::id)
-            .for_update()
-            .load::<i64>(conn)?;
-    }
-    Ok(())
 }
 
 /// A card as written to `cards`, by the call or by an operator.

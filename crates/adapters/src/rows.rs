@@ -62,7 +62,8 @@ pub(crate) fn card(row: CardRow) -> Result<Card, StoreError> {
     Ok(Card {
         id: CardId(id),
         cardgroup_id: CardGroupId(cardgroup_id),
-        number: CardNumber(number),
+        number: CardNumber::parse(&number)
+            .ok_or_else(|| StoreError::Failure(format!("card {id} has no usable number")))?,
         pin: Pin::parse(&pin)
             .ok_or_else(|| StoreError::Failure(format!("card {id} has no usable PIN")))?,
         balance: money(&balance)?,

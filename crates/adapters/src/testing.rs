@@ -23,8 +23,10 @@ enum Storage {
 /// Enough connections for concurrency tests, and patience for a busy machine.
 fn settings() -> PoolSettings {
     PoolSettings {
-        max_size: 8,
+        max_size: Some(8),
         connection_timeout: Duration::from_secs(20),
+        // Tests that lose a race on purpose give up within a second.
+        retry_budget: Duration::from_secs(1),
         ..PoolSettings::default()
     }
 }

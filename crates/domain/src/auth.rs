@@ -60,26 +60,16 @@ pub fn authenticate(
 ) -> Result<Caller, FilterError> {
     let outcome = run_filters(directory, credentials);
     if let Err(error) = &outcome {
-        if let Some(reason) = probe_reason(error) {
+        if error.is_probe() {
             audit.record_failure(&FailedAttempt {
                 username: credentials.username.unwrap_or_default().to_owned(),
                 remote_address: origin.remote_address.clone(),
-                reason: reason.to_owned(),
+                reason: error.text().to_owned(),
                 target: origin.target.clone(),
             });
         }
     }
     outcome
-}
-
-/// The spec's text (§6) of a failure that is recorded as probing, as
-/// [`FailedAttempt::reason`] promises; `None` for failures that are not recorded.
-fn probe_reason(error: &FilterError) -> Option<&'static str> {
-    match error {
-        FilterError::BadLogin => Some("Bad login"),
-        FilterError::IncorrectHash => Some("Incorrect hash"),
-        _ => None,
-    }
 }
 
 fn run_filters(

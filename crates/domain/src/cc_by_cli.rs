@@ -3,17 +3,14 @@
 //! from plain reads).
 
 use crate::account::Caller;
-use crate::codes::{CallerId, CardNumber, Pin};
-use crate::error::CcError;
+use crate::codes::{insert_with_fresh_codes, CallerId, ChosenCodes, Pin};
+use crate::error::{CcError, StoreError};
 use crate::ids::{CardGroupId, TaxId};
-use crate::model::{Card, CardGroup, Device, Holder, NewCard, Payment, User};
+use crate::model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, User};
 use crate::money::Money;
-use crate::ports::{CodeGenerator, Ledger, Store, StoreError};
+use crate::ports::{CodeGenerator, Ledger, Store};
 use crate::pricing::{Currency, PricedTopUp, Pricing, Tax};
 use crate::reply::{CardReply, DeviceReply, Reply};
-
-/// How many fresh number/PIN pairs a new card tries before the code space counts as full.
-pub const CODE_ATTEMPTS: usize = 16;
 
 /// The call's parameters, each as sent (`None` when not sent).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -142,12 +139,12 @@ impl Session<'_> {
     // A. The caller ID belongs to a device.
 
     fn device_path(&mut self, device: Device, intent: &Intent) -> Result<Reply, CcError> {
-        if device.is_provider() {
+        let DeviceUser::User(user_id) = device.user else {
             return Err(CcError::CallerIdBelongsToProvider);
-        }
+        };
         let mut user = self
             .ledger
-            .lock_user(crate::ids::UserId(device.user_id))?
+            .lock_user(user_id)?
             .filter(|user| user.owner_id == self.caller.owner)
             .ok_or(CcError::DeviceNotOwned)?;
         let tax = self.tax(user.tax_id)?;
@@ -458,26 +455,22 @@ impl Session<'_> {
         callerid: &CallerId,
         balance: Money,
     ) -> Result<Card, CcError> {
-        let (number_length, pin_length) = (group.number_digits(), group.pin_digits());
-        for _ in 0..CODE_ATTEMPTS {
-            let pin = Pin::parse(&self.codes.digits(pin_length)).ok_or(CcError::Inconsistent(
-                "the code generator gave an empty PIN",
-            ))?;
-            let card = NewCard {
-                cardgroup_id: group.id,
-                owner_id: group.owner_id,
-                number: CardNumber(self.codes.digits(number_length)),
-                pin,
-                balance: balance.clone(),
-                callerid: callerid.clone(),
-            };
-            match self.ledger.insert_card(&card) {
-                Ok(card) => return Ok(card),
-                Err(StoreError::Duplicate) => continue,
-                Err(error) => return Err(error.into()),
-            }
+        let ledger = &mut *self.ledger;
+        let inserted =
+            insert_with_fresh_codes(group, self.codes, ChosenCodes::default(), |number, pin| {
+                ledger.insert_card(&NewCard {
+                    cardgroup_id: group.id,
+                    owner_id: group.owner_id,
+                    number: number.clone(),
+                    pin: pin.clone(),
+                    balance: balance.clone(),
+                    callerid: callerid.clone(),
+                })
+            });
+        match inserted {
+            Err(StoreError::Duplicate) => Err(CcError::CodesExhausted),
+            outcome => Ok(outcome?),
         }
-        Err(CcError::CodesExhausted)
     }
 
     fn record_top_up(

@@ -1,6 +1,24 @@
-//! The outcomes of a request that are not a success, one variant per text of spec §6.
+//! The outcomes of a request that are not a success, one variant per text of spec §6, and the
+//! storage failures the ports report.
 
-use crate::ports::StoreError;
+/// A storage failure, as far as the domain needs to tell them apart.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key refused an insert (a card number or PIN already taken).
+    #[error("duplicate key")]
+    Duplicate,
+    /// The transaction lost a race (deadlock, lock wait timeout, busy database): running it
+    /// again may succeed.
+    #[error("transaction conflict: {0}")]
+    Conflict(String),
+    /// The database could not be reached or answered with an error.
+    #[error("storage failure: {0}")]
+    Failure(String),
+    /// A write was attempted through the ledger of [`Store::read`](crate::Store::read): the work needs a
+    /// transaction after all.
+    #[error("a write needs a transaction")]
+    ReadOnly,
+}
 
 /// Why the filters (spec §3) turned a request away. Replied as `<status><error>`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,10 +46,58 @@ pub enum FilterError {
     Storage(#[from] StoreError),
 }
 
+/// `Failed to make transaction`: every failure of storage or data (spec §6).
+pub const TRANSACTION_FAILED: &str = "Failed to make transaction";
+
 impl FilterError {
     /// Whether the failure looks like probing and is recorded for the operator (spec §3).
     pub fn is_probe(&self) -> bool {
         matches!(self, FilterError::BadLogin | FilterError::IncorrectHash)
+    }
+
+    /// The text of spec §6 the client is answered with.
+    pub fn text(&self) -> &'static str {
+        match self {
+            FilterError::BadLogin => "Bad login",
+            FilterError::ApiDisabled => "API Requests are disabled",
+            FilterError::GetDisabled => "GET Requests are disabled",
+            FilterError::SecretKeyMissing => "API must have Secret Key",
+            FilterError::IncorrectHash => "Incorrect hash",
+            FilterError::AccessDenied => "Access Denied",
+            FilterError::Storage(_) => TRANSACTION_FAILED,
+        }
+    }
+}
+
+impl CcError {
+    /// The text of spec §6 the client is answered with.
+    pub fn text(&self) -> &'static str {
+        match self {
+            CcError::CallerIdRequired => "Callerid must be specified",
+            CcError::InvalidAmount => "Invalid amount",
+            CcError::CallerIdBelongsToProvider => "Callerid belongs to provider",
+            CcError::DeviceNotOwned => {
+                "Device allready have such callerid, but you do not have permission to change user's balance"
+            }
+            CcError::InvalidCardGroup => "Supplied Cardgroup_id is invalid",
+            CcError::CardNotFound => "Card was not found",
+            CcError::CardNotOwned => "You do not have permission to access card",
+            CcError::PinNotFound => "PIN number not found",
+            CcError::PinBalanceZero => "PIN number balance is zero",
+            CcError::CardAlreadySold => "Cannot sell already sold card",
+            CcError::CodesExhausted | CcError::Inconsistent(_) | CcError::Storage(_) => {
+                TRANSACTION_FAILED
+            }
+        }
+    }
+
+    /// Whether the request failed for a reason of the service's, not the client's (answered
+    /// `Failed to make transaction`): the operator needs its cause in the log.
+    pub fn is_service_failure(&self) -> bool {
+        matches!(
+            self,
+            CcError::CodesExhausted | CcError::Inconsistent(_) | CcError::Storage(_)
+        )
     }
 }
 
@@ -78,4 +144,55 @@ pub enum CcError {
     /// `Failed to make transaction`: the storage failed.
     #[error(transparent)]
     Storage(#[from] StoreError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every variant with the text spec §6 gives it.
+    #[test]
+    fn every_outcome_has_the_spec_s_text() {
+        let filters = [
+            (FilterError::BadLogin, "Bad login"),
+            (FilterError::ApiDisabled, "API Requests are disabled"),
+            (FilterError::GetDisabled, "GET Requests are disabled"),
+            (FilterError::SecretKeyMissing, "API must have Secret Key"),
+            (FilterError::IncorrectHash, "Incorrect hash"),
+            (FilterError::AccessDenied, "Access Denied"),
+            (
+                FilterError::Storage(StoreError::Failure("down".into())),
+                "Failed to make transaction",
+            ),
+        ];
+        for (error, text) in filters {
+            assert_eq!(error.text(), text);
+        }
+        let actions = [
+            (CcError::CallerIdRequired, "Callerid must be specified"),
+            (CcError::InvalidAmount, "Invalid amount"),
+            (CcError::CallerIdBelongsToProvider, "Callerid belongs to provider"),
+            (
+                CcError::DeviceNotOwned,
+                "Device allready have such callerid, but you do not have permission to change user's balance",
+            ),
+            (CcError::InvalidCardGroup, "Supplied Cardgroup_id is invalid"),
+            (CcError::CardNotFound, "Card was not found"),
+            (CcError::CardNotOwned, "You do not have permission to access card"),
+            (CcError::PinNotFound, "PIN number not found"),
+            (CcError::PinBalanceZero, "PIN number balance is zero"),
+            (CcError::CardAlreadySold, "Cannot sell already sold card"),
+            (CcError::CodesExhausted, "Failed to make transaction"),
+            (CcError::Inconsistent("x"), "Failed to make transaction"),
+            (CcError::Storage(StoreError::Conflict("deadlock".into())), "Failed to make transaction"),
+        ];
+        for (error, text) in actions {
+            assert_eq!(
+                error.is_service_failure(),
+                text == TRANSACTION_FAILED,
+                "{error:?}"
+            );
+            assert_eq!(error.text(), text);
+        }
+    }
 }

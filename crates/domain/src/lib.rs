@@ -27,14 +27,12 @@ pub use account::{Account, Caller, UserType};
 pub use auth::{authenticate, Credentials, Method, Origin};
 pub use cc_by_cli::{cc_by_cli, CardRequest};
 pub use codes::{CallerId, CardNumber, Pin};
-pub use error::{CcError, FilterError};
+pub use error::{CcError, FilterError, StoreError, TRANSACTION_FAILED};
 pub use hash::HashedParams;
 pub use ids::{CardGroupId, CardId, DeviceId, OwnerId, TaxId, UserId};
-pub use model::{Card, CardGroup, Device, Holder, NewCard, Payment, User};
+pub use model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, User};
 pub use money::{Figure, Money};
-pub use ports::{
-    AuditLog, CodeGenerator, Directory, FailedAttempt, Ledger, RecentFailures, Store, StoreError,
-};
+pub use ports::{AuditLog, CodeGenerator, Directory, FailedAttempt, Ledger, RecentFailures, Store};
 pub use pricing::{Currency, Tax};
 pub use reply::{CardReply, DeviceReply, Reply};
 

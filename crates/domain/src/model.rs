@@ -107,16 +107,28 @@ fn code_length(configured: usize, default: usize) -> usize {
 pub struct Device {
     /// `devices.id`.
     pub id: DeviceId,
-    /// `devices.user_id`; -1 marks a provider's device.
-    pub user_id: i64,
-    /// Whether a row of `providers` names this device.
-    pub used_by_provider: bool,
+    /// Whose line it is.
+    pub user: DeviceUser,
 }
 
-impl Device {
+/// Whose line a device is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceUser {
     /// A provider's device, which the call must never touch (spec §4 A).
-    pub fn is_provider(&self) -> bool {
-        self.user_id == -1 || self.used_by_provider
+    Provider,
+    /// A user's phone line: that user's balance is the one the call changes.
+    User(UserId),
+}
+
+impl DeviceUser {
+    /// MOR's rule: a device is a provider's when `devices.user_id` is -1 or a row of
+    /// `providers` names it; else it is the line of user `devices.user_id`.
+    pub fn from_mor(user_id: i64, named_by_a_provider: bool) -> DeviceUser {
+        if user_id == -1 || named_by_a_provider {
+            DeviceUser::Provider
+        } else {
+            DeviceUser::User(UserId(user_id))
+        }
     }
 }
 

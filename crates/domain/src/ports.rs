@@ -2,31 +2,12 @@
 
 use crate::account::Account;
 use crate::codes::{CallerId, Pin};
-use crate::error::CcError;
+use crate::error::{CcError, StoreError};
 use crate::ids::{CardGroupId, OwnerId, TaxId, UserId};
 use crate::model::{Card, CardGroup, Device, NewCard, Payment, User};
 use crate::money::Money;
 use crate::pricing::{Currency, Tax};
 use crate::reply::Reply;
-
-/// A storage failure, as far as the domain needs to tell them apart.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// A unique key refused an insert (a card number or PIN already taken).
-    #[error("duplicate key")]
-    Duplicate,
-    /// The transaction lost a race (deadlock, lock wait timeout, busy database): running it
-    /// again may succeed.
-    #[error("transaction conflict: {0}")]
-    Conflict(String),
-    /// The database could not be reached or answered with an error.
-    #[error("storage failure: {0}")]
-    Failure(String),
-    /// A write was attempted through the ledger of [`Store::read`]: the work needs a
-    /// transaction after all.
-    #[error("a write needs a transaction")]
-    ReadOnly,
-}
 
 /// Storage as one request sees it, inside one transaction.
 ///

@@ -1,7 +1,8 @@
 //! The `conflines` settings the call reads (spec §1, §3, §5).
 
+use crate::error::StoreError;
 use crate::ids::OwnerId;
-use crate::ports::{Directory, StoreError};
+use crate::ports::Directory;
 
 /// `Allow_API`: the owner's users may use the API.
 pub const ALLOW_API: &str = "Allow_API";

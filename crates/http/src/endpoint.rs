@@ -9,12 +9,12 @@ use actix_web::http::{Method as HttpMethod, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use morcc_domain::{
     authenticate, cc_by_cli, settings, AuditLog, CodeGenerator, Directory, FilterError, Method,
-    Origin, RecentFailures, Store, StoreError,
+    Origin, RecentFailures, Store, StoreError, TRANSACTION_FAILED,
 };
 
 use crate::params::{BodyKind, Params};
+use crate::reply;
 use crate::throttle::LoginThrottle;
-use crate::{reply, texts};
 
 /// The paths of the call: its MOR 11 and MOR X4 names, at the root and under `/billing`.
 pub const ROUTES: [&str; 4] = [
@@ -129,8 +129,8 @@ async fn cc_by_cli_endpoint(
     let answer = web::block(move || span.in_scope(|| serve(&services, &params, method, &origin)))
         .await
         .unwrap_or_else(|_| Answer {
-            xml: reply::action_error(texts::TRANSACTION_FAILED),
-            outcome: texts::TRANSACTION_FAILED,
+            xml: reply::action_error(TRANSACTION_FAILED),
+            outcome: TRANSACTION_FAILED,
             xml_extension: false,
         });
     tracing::info!(
@@ -153,7 +153,7 @@ fn serve(services: &Services, params: &Params, method: Method, origin: &Origin) 
         Ok(presentation) => presentation,
         Err(error) => {
             tracing::warn!(cause = %error, "settings unreadable");
-            return action_failure(texts::TRANSACTION_FAILED, false);
+            return action_failure(TRANSACTION_FAILED, false);
         }
     };
     let xml_extension = presentation.xml_extension;
@@ -193,7 +193,7 @@ fn serve(services: &Services, params: &Params, method: Method, origin: &Origin) 
         // A storage failure is not a verdict on the request: answer as the call would.
         Err(error @ FilterError::Storage(_)) => {
             tracing::warn!(cause = %error, "users or settings unreadable");
-            return action_failure(texts::filter_error(&error), xml_extension);
+            return action_failure(error.text(), xml_extension);
         }
         Err(error) => return filter_failure(&error, xml_extension),
     };
@@ -210,13 +210,12 @@ fn serve(services: &Services, params: &Params, method: Method, origin: &Origin) 
             xml_extension,
         },
         Err(error) => {
-            let text = texts::action_error(&error);
-            if text == texts::TRANSACTION_FAILED {
+            if error.is_service_failure() {
                 // The client only learns that it failed; the operator needs the cause. Storage
                 // errors name kinds and columns, never values.
                 tracing::warn!(cause = %error, "transaction failed");
             }
-            action_failure(text, xml_extension)
+            action_failure(error.text(), xml_extension)
         }
     }
 }
@@ -241,7 +240,7 @@ impl Presentation {
 }
 
 fn filter_failure(error: &FilterError, xml_extension: bool) -> Answer {
-    let text = texts::filter_error(error);
+    let text = error.text();
     Answer {
         xml: reply::filter_error(text),
         outcome: text,
@@ -355,10 +354,7 @@ mod tests {
             ])
             .to_request();
         let body = test::call_and_read_body(&app, request).await;
-        assert_eq!(
-            body,
-            reply::action_error(texts::TRANSACTION_FAILED).as_bytes()
-        );
+        assert_eq!(body, reply::action_error(TRANSACTION_FAILED).as_bytes());
         assert_eq!(store.0.load(Ordering::SeqCst), 0, "no unit of work ran");
     }
 }

@@ -143,7 +143,7 @@ mod tests {
             card: Card {
                 id: CardId(22),
                 cardgroup_id: CardGroupId(1),
-                number: CardNumber("0123456789".into()),
+                number: CardNumber::parse("0123456789").unwrap(),
                 pin: Pin::parse("123456").unwrap(),
                 balance: money("90"),
                 sold: true,

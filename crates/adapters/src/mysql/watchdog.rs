@@ -16,7 +16,7 @@ use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, MysqlConnection, RunQueryDsl};
+use diesel::{MysqlConnection, RunQueryDsl};
 
 /// Kills the sessions held past their deadline. Cheap to clone; clones share the thread.
 #[derive(Clone)]
@@ -175,7 +175,7 @@ fn kill(url: &str, killer: &mut Option<MysqlConnection>, connection_id: u64) {
     let statement = format!("KILL CONNECTION {connection_id}");
     for _ in 0..2 {
         if killer.is_none() {
-            *killer = MysqlConnection::establish(url).ok();
+            *killer = super::establish(url).ok();
         }
         let Some(conn) = killer.as_mut() else {
             break;
@@ -252,7 +252,7 @@ mod tests {
         let server = std::env::var("MORCC_TEST_MYSQL_URL")
             .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
         let settings = PoolSettings {
-            max_size: 1,
+            max_size: Some(1),
             statement_deadline: Duration::from_secs(1),
             ..PoolSettings::default()
         };

@@ -119,7 +119,7 @@ fn a_unit_that_lost_a_deadlock_can_only_run_again_whole() {
 
     use morcc_domain::{CallerId, Card, Payment};
 
-    let test_db = mysql().expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
+    let test_db = mysql();
     let db = test_db.database();
     let caller = admin(db);
     let gid = group(db, "cards").to_string();

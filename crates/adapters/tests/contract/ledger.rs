@@ -6,8 +6,9 @@ use morcc_adapters::admin::{self, CardGroupSpec, CardSpec, TaxSpec};
 use morcc_adapters::AdapterError;
 use morcc_domain::settings::{ALLOW_API, API_SECRET_KEY};
 use morcc_domain::{
-    AuditLog, BigDecimal, CallerId, CardGroupId, CardNumber, CcError, Directory, FailedAttempt,
-    Holder, Money, NewCard, OwnerId, Payment, Pin, Store, StoreError, TaxId, UserId, UserType,
+    AuditLog, BigDecimal, CallerId, CardGroupId, CardNumber, CcError, DeviceUser, Directory,
+    FailedAttempt, Holder, Money, NewCard, OwnerId, Payment, Pin, Store, StoreError, TaxId, UserId,
+    UserType,
 };
 
 use crate::support::*;
@@ -24,7 +25,7 @@ fn new_card(group: CardGroupId, number: &str, code: &str, callerid: &str) -> New
     NewCard {
         cardgroup_id: group,
         owner_id: OwnerId(0),
-        number: CardNumber(number.to_owned()),
+        number: CardNumber::parse(number).unwrap(),
         pin: pin(code),
         balance: money("12.5"),
         callerid: cli(callerid),
@@ -73,13 +74,13 @@ contract_tests! {
 
         with_ledger(db, |ledger| {
             let device = ledger.device_by_cli(&cli("12"))?.unwrap();
-            assert_eq!((device.id, device.user_id, device.is_provider()), (own, user.0, false));
+            assert_eq!((device.id, device.user), (own, DeviceUser::User(user)));
             assert!(ledger.device_by_cli(&cli("1"))?.is_none(), "no partial match");
             assert!(ledger.device_by_cli(&cli("123"))?.is_none());
             let device = ledger.device_by_cli(&cli("34"))?.unwrap();
-            assert_eq!((device.id, device.is_provider()), (trunk, true));
+            assert_eq!((device.id, device.user), (trunk, DeviceUser::Provider));
             let device = ledger.device_by_cli(&cli("56"))?.unwrap();
-            assert!(device.used_by_provider);
+            assert_eq!((device.id, device.user), (routed, DeviceUser::Provider));
             Ok(())
         }).unwrap();
     }
@@ -222,7 +223,7 @@ contract_tests! {
             cardgroup_id: group,
             balance: Money::zero(),
             pin: Some(pin("2222")),
-            number: Some(CardNumber("9999".into())),
+            number: CardNumber::parse("9999"),
             callerid: None,
             sold: false,
         }).unwrap_err();
@@ -374,7 +375,8 @@ contract_tests! {
         assert!(admin::payments_for(db, Holder::Card(morcc_domain::CardId(1))).unwrap().is_empty());
     }
 
-    /// Conflicts are retried a bounded number of times (30); other errors are not retried.
+    /// Conflicts are retried until the retry budget (a second for these tests) is spent; other
+    /// errors are not retried.
     fn conflicts_are_retried(db: &Database) {
         let calls = Calls::default();
         let outcome = with_ledger(db, |_| {
@@ -386,12 +388,14 @@ contract_tests! {
         assert_eq!((outcome, calls.count()), (Ok("done"), 3));
 
         let calls = Calls::default();
+        let started = std::time::Instant::now();
         let outcome = with_ledger(db, |_| {
             calls.tick();
             Err::<(), _>(StoreError::Conflict("deadlock".into()).into())
         });
         assert!(matches!(outcome, Err(CcError::Storage(StoreError::Conflict(_)))));
-        assert_eq!(calls.count(), 30);
+        assert!(calls.count() > 5, "{} attempts", calls.count());
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "gave up within its budget");
 
         let calls = Calls::default();
         let outcome = with_ledger(db, |_| {

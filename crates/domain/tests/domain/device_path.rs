@@ -1,7 +1,7 @@
 //! Spec §4 A: the caller ID belongs to a device.
 
 use morcc_domain::ports::MockLedger;
-use morcc_domain::{CcError, DeviceId, Holder, OwnerId, TaxId, UserId};
+use morcc_domain::{CcError, DeviceId, DeviceUser, Holder, OwnerId, TaxId, UserId};
 
 use crate::support::*;
 
@@ -200,7 +200,7 @@ fn a_device_of_user_minus_one_belongs_to_a_provider_and_nothing_else_is_read() {
 #[test]
 fn a_device_named_by_a_provider_belongs_to_a_provider() {
     let mut world = world();
-    world.devices[0].1.used_by_provider = true;
+    world.devices[0].1.user = DeviceUser::from_mor(20, true);
     assert_eq!(
         run(world.ledger(), &ask(DEVICE_CLI).amount("5")),
         Err(CcError::CallerIdBelongsToProvider)

@@ -11,8 +11,8 @@ use morcc_domain::pricing::OptionalTax;
 use morcc_domain::{
     cc_by_cli, Account, BigDecimal, Caller, CallerId, Card, CardGroup, CardGroupId, CardId,
     CardNumber, CardReply, CardRequest, CcError, Currency, Device, DeviceId, DeviceReply,
-    FailedAttempt, Holder, Ledger, Money, NewCard, OwnerId, Payment, Pin, Reply, Store, Tax, TaxId,
-    User, UserId, UserType,
+    DeviceUser, FailedAttempt, Holder, Ledger, Money, NewCard, OwnerId, Payment, Pin, Reply, Store,
+    Tax, TaxId, User, UserId, UserType,
 };
 
 /// The system currency (`currencies.id` = 1).
@@ -89,7 +89,7 @@ pub fn card(id: i64, group: i64, balance: &str) -> Card {
     Card {
         id: CardId(id),
         cardgroup_id: CardGroupId(group),
-        number: CardNumber(format!("{id:010}")),
+        number: CardNumber::parse(&format!("{id:010}")).unwrap(),
         pin: pin(&format!("9000{id}")),
         balance: money(balance),
         sold: true,
@@ -111,11 +111,11 @@ pub fn card_with_cli(id: i64, group: i64, balance: &str, callerid: &str) -> Card
     }
 }
 
+/// A device as MOR stores it: `devices.user_id` (-1 for a provider's), no `providers` row.
 pub fn device(id: i64, user_id: i64) -> Device {
     Device {
         id: DeviceId(id),
-        user_id,
-        used_by_provider: false,
+        user: DeviceUser::from_mor(user_id, false),
     }
 }
 

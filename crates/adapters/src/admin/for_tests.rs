@@ -1,0 +1,188 @@
+//! Operations only tests need: reading cards, balances, payments and the audit log back, and
+//! setting up what the operator's subcommands do not (blocked users, providers). Behind the
+//! `testing` feature, so they are not product API.
+
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use morcc_domain::{
+    CallerId, Card, CardGroupId, CardId, DeviceId, Holder, Money, OwnerId, StoreError, UserId,
+};
+
+use crate::connection::Database;
+use crate::error::{store_error, AdapterError};
+use crate::money_sql;
+use crate::rows::{self, CardRow};
+use crate::schema::{actions, cards, payments, providers, users};
+
+/// A row of `payments`, as an operator reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRow {
+    /// `payments.id`.
+    pub id: i64,
+    /// `Card` or `card_refill`.
+    pub paymenttype: String,
+    /// The signed balance change, in the system currency.
+    pub amount: Money,
+    /// The currency of `gross`.
+    pub currency: String,
+    /// What the client paid.
+    pub gross: Money,
+    /// The tax removed.
+    pub tax: Money,
+    /// `payments.completed`.
+    pub completed: bool,
+    /// `payments.owner_id`.
+    pub owner_id: OwnerId,
+    /// `payments.description`.
+    pub description: String,
+}
+
+/// Blocks or unblocks a user: a blocked user cannot log in to the API.
+pub fn set_user_blocked(db: &Database, username: &str, blocked: bool) -> Result<(), AdapterError> {
+    db.in_transaction(|conn| {
+        let user = users::table
+            .filter(users::username.eq(username))
+            .select((users::id, users::username))
+            .first::<(i64, String)>(conn)
+            .optional()
+            .map_err(store_error)?;
+        let Some((id, _)) = rows::exactly(user, username, |(_, stored)| Some(stored)) else {
+            return Err(AdapterError::NotFound(format!("user {username}")));
+        };
+        diesel::update(users::table.find(id))
+            .set(users::blocked.eq(i32::from(blocked)))
+            .execute(conn)
+            .map_err(store_error)?;
+        Ok(())
+    })
+}
+
+/// Adds a provider that uses `device`, which makes the device's caller IDs untouchable.
+pub fn create_provider(db: &Database, name: &str, device: DeviceId) -> Result<(), AdapterError> {
+    db.in_transaction(|conn| {
+        diesel::insert_into(providers::table)
+            .values((providers::name.eq(name), providers::device_id.eq(device.0)))
+            .execute(conn)
+            .map_err(store_error)?;
+        Ok(())
+    })
+}
+
+/// A card by id.
+pub fn card(db: &Database, id: CardId) -> Result<Option<Card>, AdapterError> {
+    let mut conn = db.connection()?;
+    let row = cards::table
+        .find(id.0)
+        .select(rows::CARD_COLUMNS)
+        .first::<CardRow>(&mut *conn)
+        .optional()
+        .map_err(store_error)?;
+    Ok(row.map(rows::card).transpose()?)
+}
+
+/// The card bound to a caller ID.
+pub fn card_by_callerid(db: &Database, cli: &CallerId) -> Result<Option<Card>, AdapterError> {
+    let mut conn = db.connection()?;
+    let row = cards::table
+        .filter(cards::callerid.eq(cli.as_str()))
+        .select(rows::CARD_COLUMNS)
+        .first::<CardRow>(&mut *conn)
+        .optional()
+        .map_err(store_error)?;
+    Ok(rows::exactly(row, cli.as_str(), rows::card_callerid)
+        .map(rows::card)
+        .transpose()?)
+}
+
+/// The cards of a group, by id.
+pub fn cards_in_group(db: &Database, group: CardGroupId) -> Result<Vec<Card>, AdapterError> {
+    let mut conn = db.connection()?;
+    let rows = cards::table
+        .filter(cards::cardgroup_id.eq(group.0))
+        .order(cards::id)
+        .select(rows::CARD_COLUMNS)
+        .load::<CardRow>(&mut *conn)
+        .map_err(store_error)?;
+    Ok(rows.into_iter().map(rows::card).collect::<Result<_, _>>()?)
+}
+
+/// A user's balance.
+pub fn user_balance(db: &Database, id: UserId) -> Result<Option<Money>, AdapterError> {
+    let mut conn = db.connection()?;
+    let balance = users::table
+        .find(id.0)
+        .select(users::balance)
+        .first::<String>(&mut *conn)
+        .optional()
+        .map_err(store_error)?;
+    Ok(balance.as_deref().map(money_sql::money).transpose()?)
+}
+
+/// The payments of a card or user, oldest first.
+pub fn payments_for(db: &Database, holder: Holder) -> Result<Vec<PaymentRow>, AdapterError> {
+    let (_, card, user_id) = rows::payment_holder(holder);
+    let mut conn = db.connection()?;
+    let rows = payments::table
+        .filter(payments::card.eq(card))
+        .filter(payments::user_id.eq(user_id))
+        .order(payments::id)
+        .select((
+            payments::id,
+            payments::paymenttype,
+            payments::amount,
+            payments::currency,
+            payments::gross,
+            payments::tax,
+            payments::completed,
+            payments::owner_id,
+            payments::description,
+        ))
+        .load::<(
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i32,
+            i64,
+            Option<String>,
+        )>(&mut *conn)
+        .map_err(store_error)?;
+    let payments = rows
+        .into_iter()
+        .map(
+            |(id, paymenttype, amount, currency, gross, tax, completed, owner_id, description)| {
+                Ok::<_, StoreError>(PaymentRow {
+                    id,
+                    paymenttype,
+                    amount: money_sql::money(&amount)?,
+                    currency,
+                    gross: money_sql::money(&gross)?,
+                    tax: money_sql::money(&tax)?,
+                    completed: completed != 0,
+                    owner_id: OwnerId(owner_id),
+                    description: description.unwrap_or_default(),
+                })
+            },
+        )
+        .collect::<Result<_, _>>()?;
+    Ok(payments)
+}
+
+/// The sum of the payments of a card or user, added exactly in Rust (never in SQL, where
+/// SQLite would add doubles).
+pub fn payments_sum_for(db: &Database, holder: Holder) -> Result<Money, AdapterError> {
+    Ok(payments_for(db, holder)?
+        .iter()
+        .fold(Money::zero(), |sum, payment| &sum + &payment.amount))
+}
+
+/// How many rows `actions` holds (failed logins and hashes among them).
+pub fn actions_count(db: &Database) -> Result<i64, AdapterError> {
+    let mut conn = db.connection()?;
+    Ok(actions::table
+        .select(count_star())
+        .first::<i64>(&mut *conn)
+        .map_err(store_error)?)
+}

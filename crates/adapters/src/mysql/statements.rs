@@ -1,0 +1,115 @@
+//! The call's `UPDATE`s on MySQL as statements diesel keeps prepared.
+//!
+//! diesel never keeps an `UPDATE` built with `diesel::update` (a changeset may skip `None`
+//! fields, so one Rust type can stand for several SQL texts): it prepares, runs and closes it
+//! every time, and on MySQL the prepare is a round trip of its own. These have one fixed text
+//! each, the same columns and `WHERE` as the `diesel::update` they replace (SQLite keeps that),
+//! so diesel's cache keys them by type and prepares them once per connection.
+//!
+//! And the locking of a PIN transfer's two cards in id order.
+
+use diesel::mysql::Mysql;
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::{MysqlConnection, QueryResult, RunQueryDsl};
+use morcc_domain::{CallerId, Pin};
+
+use crate::rows;
+use crate::schema::cards;
+
+/// `UPDATE cards SET balance, sold, active, callerid WHERE id`.
+pub(crate) struct CardUpdate<'a> {
+    pub(crate) id: i64,
+    pub(crate) balance: &'a str,
+    pub(crate) sold: i32,
+    pub(crate) active: i32,
+    pub(crate) callerid: Option<&'a str>,
+}
+
+impl QueryFragment<Mysql> for CardUpdate<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
+        out.push_sql("UPDATE `cards` SET `balance` = ");
+        out.push_bind_param::<Text, _>(self.balance)?;
+        out.push_sql(", `sold` = ");
+        out.push_bind_param::<Integer, _>(&self.sold)?;
+        out.push_sql(", `active` = ");
+        out.push_bind_param::<Integer, _>(&self.active)?;
+        out.push_sql(", `callerid` = ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.callerid)?;
+        out.push_sql(" WHERE `cards`.`id` = ");
+        out.push_bind_param::<BigInt, _>(&self.id)?;
+        Ok(())
+    }
+}
+
+impl QueryId for CardUpdate<'_> {
+    type QueryId = CardUpdate<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl RunQueryDsl<MysqlConnection> for CardUpdate<'_> {}
+
+/// `UPDATE users SET balance WHERE id`.
+pub(crate) struct UserBalanceUpdate<'a> {
+    pub(crate) id: i64,
+    pub(crate) balance: &'a str,
+}
+
+impl QueryFragment<Mysql> for UserBalanceUpdate<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Mysql>) -> QueryResult<()> {
+        out.push_sql("UPDATE `users` SET `balance` = ");
+        out.push_bind_param::<Text, _>(self.balance)?;
+        out.push_sql(" WHERE `users`.`id` = ");
+        out.push_bind_param::<BigInt, _>(&self.id)?;
+        Ok(())
+    }
+}
+
+impl QueryId for UserBalanceUpdate<'_> {
+    type QueryId = UserBalanceUpdate<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl RunQueryDsl<MysqlConnection> for UserBalanceUpdate<'_> {}
+
+/// Locks the card with `pin` and the card with `cli` in id order (MySQL).
+///
+/// Read one after the other, two transfers between the same cards in opposite directions
+/// would lock them in opposite orders, and InnoDB would kill one of them as a deadlock every
+/// time they overlap; under load the retries could run out. Locking both at once, in id
+/// order, makes them queue instead. The ids are found without
+/// locks first, so a card that changes meanwhile only means one lock more than needed (held
+/// to the end of the transaction, which is harmless); the locked reads that follow decide.
+pub(crate) fn lock_in_id_order(
+    conn: &mut diesel::MysqlConnection,
+    pin: &Pin,
+    cli: &CallerId,
+) -> QueryResult<()> {
+    let by_pin = cards::table
+        .filter(cards::pin.eq(pin.expose()))
+        .select((cards::id, cards::pin))
+        .first::<(i64, String)>(conn)
+        .optional()?;
+    let by_pin = rows::exactly(by_pin, pin.expose(), |(_, stored)| Some(stored));
+    let by_cli = cards::table
+        .filter(cards::callerid.eq(cli.as_str()))
+        .select((cards::id, cards::callerid))
+        .first::<(i64, Option<String>)>(conn)
+        .optional()?;
+    let by_cli = rows::exactly(by_cli, cli.as_str(), |(_, stored)| stored.as_deref());
+    let ids: Vec<i64> = by_pin
+        .map(|(id, _)| id)
+        .into_iter()
+        .chain(by_cli.map(|(id, _)| id))
+        .collect();
+    if ids.len() == 2 {
+        cards::table
+            .filter(cards::id.eq_any(&ids))
+            .order(cards::id)
+            .select(cards::id)
+            .for_update()
+            .load::<i64>(conn)?;
+    }
+    Ok(())
+}
