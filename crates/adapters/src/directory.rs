@@ -15,6 +15,18 @@ use crate::error::store_error;
 use crate::rows;
 use crate::schema::{actions, conflines, users};
 
+/// A user as the filters read it.
+#[derive(diesel::Queryable)]
+struct AccountRow {
+    id: i64,
+    username: String,
+    usertype: String,
+    owner_id: i64,
+    /// `users.password`: the SHA1 hex of the password.
+    password: String,
+    blocked: i32,
+}
+
 /// `actions.user_id` of a failure no known user caused, as MOR writes it.
 const NO_USER: i64 = -1;
 /// `actions.action` of a failed login or hash, as MOR writes it.
@@ -33,21 +45,19 @@ impl Directory for Database {
                 users::password,
                 users::blocked,
             ))
-            .first::<(i64, String, String, i64, String, i32)>(&mut *conn)
+            .first::<AccountRow>(&mut *conn)
             .optional()
             .map_err(store_error)?;
         // `admin ` must not log in as `admin` (MySQL's PAD SPACE collation; see `rows::exactly`).
-        let row = rows::exactly(row, username, |row| Some(&row.1));
-        Ok(row.map(
-            |(id, username, usertype, owner_id, password, blocked)| Account {
-                id: UserId(id),
-                username,
-                usertype: UserType::parse(&usertype),
-                owner_id: OwnerId(owner_id),
-                password_sha1: password,
-                blocked: blocked != 0,
-            },
-        ))
+        let row = rows::exactly(row, username, |row| Some(&row.username));
+        Ok(row.map(|row| Account {
+            id: UserId(row.id),
+            username: row.username,
+            usertype: UserType::parse(&row.usertype),
+            owner_id: OwnerId(row.owner_id),
+            password_sha1: row.password,
+            blocked: row.blocked != 0,
+        }))
     }
 
     fn setting(&self, name: &str, owner: OwnerId) -> Result<Option<String>, StoreError> {

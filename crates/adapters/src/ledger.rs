@@ -4,7 +4,7 @@ use diesel::dsl::now;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use morcc_domain::{
-    CallerId, Card, CardGroup, CardGroupId, CardId, CcError, Currency, Device, DeviceId,
+    CallerId, Card, CardGroup, CardGroupId, CardId, CardKey, CcError, Currency, Device, DeviceId,
     DeviceUser, Ledger, Money, NewCard, Payment, Pin, Reply, Store, StoreError, Tax, TaxId, User,
     UserId,
 };
@@ -129,12 +129,8 @@ impl Ledger for AbortAware<'_> {
     fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
         self.run(|ledger| ledger.lock_card_by_pin(pin))
     }
-    fn lock_cards_by_pin_and_cli(
-        &mut self,
-        pin: &Pin,
-        cli: &CallerId,
-    ) -> Result<(Option<Card>, Option<Card>), StoreError> {
-        self.run(|ledger| ledger.lock_cards_by_pin_and_cli(pin, cli))
+    fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError> {
+        self.run(|ledger| ledger.lock_cards(keys))
     }
     fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
         self.run(|ledger| ledger.card_group(id))
@@ -315,16 +311,17 @@ impl Ledger for SqlLedger<'_> {
             .transpose()
     }
 
-    fn lock_cards_by_pin_and_cli(
-        &mut self,
-        pin: &Pin,
-        cli: &CallerId,
-    ) -> Result<(Option<Card>, Option<Card>), StoreError> {
+    fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError> {
         #[cfg(feature = "mysql")]
         if let (AnyConnection::Mysql(inner), true) = (&mut *self.conn, self.in_transaction) {
-            mysql::statements::lock_in_id_order(inner, pin, cli).map_err(store_error)?;
+            mysql::statements::lock_in_id_order(inner, keys).map_err(store_error)?;
         }
-        Ok((self.lock_card_by_pin(pin)?, self.lock_card_by_cli(cli)?))
+        keys.iter()
+            .map(|key| match key {
+                CardKey::Pin(pin) => self.lock_card_by_pin(pin),
+                CardKey::CallerId(cli) => self.lock_card_by_cli(cli),
+            })
+            .collect()
     }
 
     fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
@@ -352,10 +349,10 @@ impl Ledger for SqlLedger<'_> {
         let row = currencies::table
             .filter(currencies::name.eq(name))
             .select(rows::CURRENCY_COLUMNS)
-            .first::<(String, String)>(self.conn)
+            .first::<rows::CurrencyRow>(self.conn)
             .optional()
             .map_err(store_error)?;
-        rows::exactly(row, name, |(stored, _)| Some(stored))
+        rows::exactly(row, name, |row| Some(&row.name))
             .map(rows::currency)
             .transpose()
     }
@@ -364,7 +361,7 @@ impl Ledger for SqlLedger<'_> {
         currencies::table
             .find(SYSTEM_CURRENCY_ID)
             .select(rows::CURRENCY_COLUMNS)
-            .first::<(String, String)>(self.conn)
+            .first::<rows::CurrencyRow>(self.conn)
             .optional()
             .map_err(store_error)?
             .map(rows::currency)

@@ -25,12 +25,12 @@ pub(crate) fn exactly<T>(
 
 /// The stored caller ID of a [`CardRow`].
 pub(crate) fn card_callerid(row: &CardRow) -> Option<&str> {
-    row.7.as_deref()
+    row.callerid.as_deref()
 }
 
 /// The stored PIN of a [`CardRow`].
 pub(crate) fn card_pin(row: &CardRow) -> Option<&str> {
-    Some(&row.3)
+    Some(&row.pin)
 }
 
 /// The columns of a [`Card`].
@@ -55,10 +55,29 @@ pub(crate) const CARD_COLUMNS: (
 );
 
 /// A row of [`CARD_COLUMNS`].
-pub(crate) type CardRow = (i64, i64, String, String, String, i32, i32, Option<String>);
+#[derive(diesel::Queryable)]
+pub(crate) struct CardRow {
+    id: i64,
+    cardgroup_id: i64,
+    number: String,
+    pin: String,
+    balance: String,
+    sold: i32,
+    active: i32,
+    callerid: Option<String>,
+}
 
 pub(crate) fn card(row: CardRow) -> Result<Card, StoreError> {
-    let (id, cardgroup_id, number, pin, balance, sold, active, callerid) = row;
+    let CardRow {
+        id,
+        cardgroup_id,
+        number,
+        pin,
+        balance,
+        sold,
+        active,
+        callerid,
+    } = row;
     Ok(Card {
         id: CardId(id),
         cardgroup_id: CardGroupId(cardgroup_id),
@@ -79,15 +98,20 @@ pub(crate) const USER_COLUMNS: (users::id, users::owner_id, users::balance, user
     (users::id, users::owner_id, users::balance, users::tax_id);
 
 /// A row of [`USER_COLUMNS`].
-pub(crate) type UserRow = (i64, i64, String, Option<i64>);
+#[derive(diesel::Queryable)]
+pub(crate) struct UserRow {
+    id: i64,
+    owner_id: i64,
+    balance: String,
+    tax_id: Option<i64>,
+}
 
 pub(crate) fn user(row: UserRow) -> Result<User, StoreError> {
-    let (id, owner_id, balance, tax_id) = row;
     Ok(User {
-        id: UserId(id),
-        owner_id: OwnerId(owner_id),
-        balance: money(&balance)?,
-        tax_id: tax_id.map(TaxId),
+        id: UserId(row.id),
+        owner_id: OwnerId(row.owner_id),
+        balance: money(&row.balance)?,
+        tax_id: row.tax_id.map(TaxId),
     })
 }
 
@@ -109,20 +133,28 @@ pub(crate) const CARD_GROUP_COLUMNS: (
 );
 
 /// A row of [`CARD_GROUP_COLUMNS`].
-pub(crate) type CardGroupRow = (i64, i64, i32, i32, Option<i64>, String);
+#[derive(diesel::Queryable)]
+pub(crate) struct CardGroupRow {
+    id: i64,
+    owner_id: i64,
+    number_length: i32,
+    pin_length: i32,
+    tax_id: Option<i64>,
+    /// `tell_balance_in_currency`.
+    currency: String,
+}
 
 pub(crate) fn card_group(row: CardGroupRow) -> CardGroup {
-    let (id, owner_id, number_length, pin_length, tax_id, currency) = row;
     CardGroup {
-        id: CardGroupId(id),
-        owner_id: OwnerId(owner_id),
+        id: CardGroupId(row.id),
+        owner_id: OwnerId(row.owner_id),
         // Stored as read, but a negative length (nonsense) as 0, unset: what a length means
         // (MOR's default when unset, capped at the column) is `CardGroup::number_digits` and
         // `pin_digits`, the one home of that rule.
-        number_length: usize::try_from(number_length).unwrap_or(0),
-        pin_length: usize::try_from(pin_length).unwrap_or(0),
-        tax_id: tax_id.map(TaxId),
-        currency,
+        number_length: usize::try_from(row.number_length).unwrap_or(0),
+        pin_length: usize::try_from(row.pin_length).unwrap_or(0),
+        tax_id: row.tax_id.map(TaxId),
+        currency: row.currency,
     }
 }
 
@@ -148,10 +180,29 @@ pub(crate) const TAX_COLUMNS: (
 );
 
 /// A row of [`TAX_COLUMNS`].
-pub(crate) type TaxRow = (String, i32, String, i32, String, i32, String, i32);
+#[derive(diesel::Queryable)]
+pub(crate) struct TaxRow {
+    tax1: String,
+    tax2_enabled: i32,
+    tax2: String,
+    tax3_enabled: i32,
+    tax3: String,
+    tax4_enabled: i32,
+    tax4: String,
+    compound: i32,
+}
 
 pub(crate) fn tax(row: TaxRow) -> Result<Tax, StoreError> {
-    let (tax1, tax2_enabled, tax2, tax3_enabled, tax3, tax4_enabled, tax4, compound) = row;
+    let TaxRow {
+        tax1,
+        tax2_enabled,
+        tax2,
+        tax3_enabled,
+        tax3,
+        tax4_enabled,
+        tax4,
+        compound,
+    } = row;
     let optional = |enabled: i32, percent: &str| {
         Ok::<_, StoreError>(OptionalTax {
             enabled: enabled != 0,
@@ -173,10 +224,17 @@ pub(crate) fn tax(row: TaxRow) -> Result<Tax, StoreError> {
 pub(crate) const CURRENCY_COLUMNS: (currencies::name, currencies::exchange_rate) =
     (currencies::name, currencies::exchange_rate);
 
-pub(crate) fn currency((name, rate): (String, String)) -> Result<Currency, StoreError> {
+/// A row of [`CURRENCY_COLUMNS`].
+#[derive(diesel::Queryable)]
+pub(crate) struct CurrencyRow {
+    pub(crate) name: String,
+    exchange_rate: String,
+}
+
+pub(crate) fn currency(row: CurrencyRow) -> Result<Currency, StoreError> {
     Ok(Currency {
-        name,
-        exchange_rate: decimal(&rate)?,
+        name: row.name,
+        exchange_rate: decimal(&row.exchange_rate)?,
     })
 }
 

@@ -8,7 +8,7 @@ use crate::error::{CcError, StoreError};
 use crate::ids::{CardGroupId, TaxId};
 use crate::model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, User};
 use crate::money::Money;
-use crate::ports::{CodeGenerator, Ledger, Store};
+use crate::ports::{CardKey, CodeGenerator, Ledger, Store};
 use crate::pricing::{Currency, PricedTopUp, Pricing, Tax};
 use crate::reply::{CardReply, DeviceReply, Reply};
 
@@ -294,7 +294,13 @@ impl Session<'_> {
         let Some(pin) = pin else {
             return Err(CcError::PinNotFound);
         };
-        let (pin_card, holder) = self.ledger.lock_cards_by_pin_and_cli(pin, callerid)?;
+        // Both sides of a transfer at once, so they are locked in id order.
+        let keys = [
+            CardKey::Pin(pin.clone()),
+            CardKey::CallerId(callerid.clone()),
+        ];
+        let mut found = self.ledger.lock_cards(&keys)?.into_iter();
+        let (pin_card, holder) = (found.next().flatten(), found.next().flatten());
         let mut pin_card = self.owned(pin_card)?;
         let Some(mut holder) = holder else {
             if pin_card.sold {

@@ -32,7 +32,9 @@ pub use hash::HashedParams;
 pub use ids::{CardGroupId, CardId, DeviceId, OwnerId, TaxId, UserId};
 pub use model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, User};
 pub use money::{Figure, Money};
-pub use ports::{AuditLog, CodeGenerator, Directory, FailedAttempt, Ledger, RecentFailures, Store};
+pub use ports::{
+    AuditLog, CardKey, CodeGenerator, Directory, FailedAttempt, Ledger, RecentFailures, Store,
+};
 pub use pricing::{Currency, Tax};
 pub use reply::{CardReply, DeviceReply, Reply};
 

@@ -9,6 +9,15 @@ use crate::money::Money;
 use crate::pricing::{Currency, Tax};
 use crate::reply::Reply;
 
+/// How a locking read finds a card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardKey {
+    /// The card with this PIN.
+    Pin(Pin),
+    /// The card whose `callerid` equals this one exactly.
+    CallerId(CallerId),
+}
+
 /// Storage as one request sees it, inside one transaction.
 ///
 /// A read of a row whose balance the request may then write locks that row until the
@@ -24,14 +33,11 @@ pub trait Ledger {
     fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError>;
     /// The card with this PIN, locked.
     fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError>;
-    /// The card with this PIN and the card whose `callerid` equals `cli`, both locked: the
-    /// two sides of a PIN transfer. Implementations lock the two rows in id order, so that
-    /// transfers between the same cards in opposite directions queue instead of deadlocking.
-    fn lock_cards_by_pin_and_cli(
-        &mut self,
-        pin: &Pin,
-        cli: &CallerId,
-    ) -> Result<(Option<Card>, Option<Card>), StoreError>;
+    /// The card each key finds, in the keys' order (`None` where a key finds none), all
+    /// locked. Implementations lock the rows in id order, so that units of work locking the
+    /// same cards in other orders (a PIN transfer and the opposite one) queue instead of
+    /// deadlocking.
+    fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError>;
     /// A card group by id, whoever owns it.
     fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError>;
     /// A row of `taxes`.

@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::{MysqlConnection, QueryResult, RunQueryDsl};
-use morcc_domain::{CallerId, Pin};
+use morcc_domain::CardKey;
 
 use crate::rows;
 use crate::schema::cards;
@@ -73,37 +73,40 @@ impl QueryId for UserBalanceUpdate<'_> {
 
 impl RunQueryDsl<MysqlConnection> for UserBalanceUpdate<'_> {}
 
-/// Locks the card with `pin` and the card with `cli` in id order (MySQL).
+/// Locks the cards `keys` find in id order (MySQL).
 ///
 /// Read one after the other, two transfers between the same cards in opposite directions
 /// would lock them in opposite orders, and InnoDB would kill one of them as a deadlock every
-/// time they overlap; under load the retries could run out. Locking both at once, in id
-/// order, makes them queue instead. The ids are found without
-/// locks first, so a card that changes meanwhile only means one lock more than needed (held
-/// to the end of the transaction, which is harmless); the locked reads that follow decide.
-pub(crate) fn lock_in_id_order(
-    conn: &mut diesel::MysqlConnection,
-    pin: &Pin,
-    cli: &CallerId,
-) -> QueryResult<()> {
-    let by_pin = cards::table
-        .filter(cards::pin.eq(pin.expose()))
-        .select((cards::id, cards::pin))
-        .first::<(i64, String)>(conn)
-        .optional()?;
-    let by_pin = rows::exactly(by_pin, pin.expose(), |(_, stored)| Some(stored));
-    let by_cli = cards::table
-        .filter(cards::callerid.eq(cli.as_str()))
-        .select((cards::id, cards::callerid))
-        .first::<(i64, Option<String>)>(conn)
-        .optional()?;
-    let by_cli = rows::exactly(by_cli, cli.as_str(), |(_, stored)| stored.as_deref());
-    let ids: Vec<i64> = by_pin
-        .map(|(id, _)| id)
-        .into_iter()
-        .chain(by_cli.map(|(id, _)| id))
-        .collect();
-    if ids.len() == 2 {
+/// time they overlap; under load the retries could run out. Locking them at once, in id order,
+/// makes them queue instead. The ids are found without locks first, so a card that changes
+/// meanwhile only means one lock more than needed (held to the end of the transaction, which
+/// is harmless); the locked reads that follow decide.
+pub(crate) fn lock_in_id_order(conn: &mut MysqlConnection, keys: &[CardKey]) -> QueryResult<()> {
+    let mut ids = Vec::with_capacity(keys.len());
+    for key in keys {
+        let found = match key {
+            CardKey::Pin(pin) => {
+                let row = cards::table
+                    .filter(cards::pin.eq(pin.expose()))
+                    .select((cards::id, cards::pin))
+                    .first::<(i64, String)>(conn)
+                    .optional()?;
+                rows::exactly(row, pin.expose(), |(_, stored)| Some(stored)).map(|(id, _)| id)
+            }
+            CardKey::CallerId(cli) => {
+                let row = cards::table
+                    .filter(cards::callerid.eq(cli.as_str()))
+                    .select((cards::id, cards::callerid))
+                    .first::<(i64, Option<String>)>(conn)
+                    .optional()?;
+                rows::exactly(row, cli.as_str(), |(_, stored)| stored.as_deref()).map(|(id, _)| id)
+            }
+        };
+        ids.extend(found);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > 1 {
         cards::table
             .filter(cards::id.eq_any(&ids))
             .order(cards::id)

@@ -6,9 +6,9 @@ use morcc_adapters::admin::{self, CardGroupSpec, CardSpec, TaxSpec};
 use morcc_adapters::AdapterError;
 use morcc_domain::settings::{ALLOW_API, API_SECRET_KEY};
 use morcc_domain::{
-    AuditLog, BigDecimal, CallerId, CardGroupId, CardNumber, CcError, DeviceUser, Directory,
-    FailedAttempt, Holder, Money, NewCard, OwnerId, Payment, Pin, Store, StoreError, TaxId, UserId,
-    UserType,
+    AuditLog, BigDecimal, CallerId, CardGroupId, CardKey, CardNumber, CcError, DeviceUser,
+    Directory, FailedAttempt, Holder, Money, NewCard, OwnerId, Payment, Pin, Store, StoreError,
+    TaxId, UserId, UserType,
 };
 
 use crate::support::*;
@@ -273,8 +273,11 @@ contract_tests! {
             assert!(ledger.lock_card_by_cli(&cli("4444 "))?.is_none(), "callerid 4444 + space");
             assert_eq!(ledger.lock_card_by_pin(&pin("123456"))?.map(|card| card.id), Some(card));
             assert!(ledger.lock_card_by_pin(&pin("123456 "))?.is_none(), "PIN + space");
-            let (by_pin, by_cli) = ledger.lock_cards_by_pin_and_cli(&pin("123456 "), &cli("4444 "))?;
-            assert!(by_pin.is_none() && by_cli.is_none());
+            let padded = [CardKey::Pin(pin("123456 ")), CardKey::CallerId(cli("4444 "))];
+            assert_eq!(ledger.lock_cards(&padded)?, vec![None, None]);
+            let exact = [CardKey::CallerId(cli("4444")), CardKey::Pin(pin("123456"))];
+            let ids: Vec<_> = ledger.lock_cards(&exact)?.into_iter().map(|found| found.map(|card| card.id)).collect();
+            assert_eq!(ids, vec![Some(card), Some(card)], "in the keys' order, one card twice");
             assert_eq!(ledger.device_by_cli(&cli("12"))?.map(|device| device.id), Some(phone));
             assert!(ledger.device_by_cli(&cli("12 "))?.is_none(), "cli 12 + space");
             assert!(ledger.currency("USD")?.is_some());

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use morcc_domain::ports::MockLedger;
 use morcc_domain::{
-    cc_by_cli, CallerId, Card, CardGroup, CardGroupId, CcError, Currency, Device, Ledger, Money,
-    NewCard, Payment, Pin, Reply, Store, StoreError, Tax, TaxId, User, UserId,
+    cc_by_cli, CallerId, Card, CardGroup, CardGroupId, CardKey, CcError, Currency, Device, Ledger,
+    Money, NewCard, Payment, Pin, Reply, Store, StoreError, Tax, TaxId, User, UserId,
 };
 
 use crate::support::*;
@@ -71,12 +71,8 @@ impl Ledger for ReadOnly<'_> {
     fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
         self.0.lock_card_by_pin(pin)
     }
-    fn lock_cards_by_pin_and_cli(
-        &mut self,
-        pin: &Pin,
-        cli: &CallerId,
-    ) -> Result<(Option<Card>, Option<Card>), StoreError> {
-        self.0.lock_cards_by_pin_and_cli(pin, cli)
+    fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError> {
+        self.0.lock_cards(keys)
     }
     fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
         self.0.card_group(id)

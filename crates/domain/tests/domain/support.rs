@@ -10,7 +10,7 @@ use morcc_domain::ports::{MockAuditLog, MockCodeGenerator, MockDirectory, MockLe
 use morcc_domain::pricing::OptionalTax;
 use morcc_domain::{
     cc_by_cli, Account, BigDecimal, Caller, CallerId, Card, CardGroup, CardGroupId, CardId,
-    CardNumber, CardReply, CardRequest, CcError, Currency, Device, DeviceId, DeviceReply,
+    CardKey, CardNumber, CardReply, CardRequest, CcError, Currency, Device, DeviceId, DeviceReply,
     DeviceUser, FailedAttempt, Holder, Ledger, Money, NewCard, OwnerId, Payment, Pin, Reply, Store,
     Tax, TaxId, User, UserId, UserType,
 };
@@ -227,15 +227,20 @@ impl World {
             .expect_lock_card_by_pin()
             .returning(move |pin| Ok(cards.iter().find(|card| &card.pin == pin).cloned()));
         let cards = self.cards.clone();
-        ledger
-            .expect_lock_cards_by_pin_and_cli()
-            .returning(move |pin, callerid| {
-                let by_pin = cards.iter().find(|card| &card.pin == pin).cloned();
-                let by_cli = cards
-                    .iter()
-                    .find(|card| card.callerid.as_ref() == Some(callerid));
-                Ok((by_pin, by_cli.cloned()))
-            });
+        ledger.expect_lock_cards().returning(move |keys| {
+            Ok(keys
+                .iter()
+                .map(|key| {
+                    cards
+                        .iter()
+                        .find(|card| match key {
+                            CardKey::Pin(pin) => &card.pin == pin,
+                            CardKey::CallerId(cli) => card.callerid.as_ref() == Some(cli),
+                        })
+                        .cloned()
+                })
+                .collect())
+        });
         let groups = self.groups.clone();
         ledger
             .expect_card_group()
