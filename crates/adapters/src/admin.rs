@@ -1,6 +1,6 @@
 //! Operator operations: what the `morcc` binary's subcommands use to set up a database. Each
 //! write is one transaction; all money is exact. What only tests need (reading cards, balances
-//! and payments back, blocking users, providers) is in [`for_tests`], behind the `testing`
+//! and payments back, blocking users, providers) is in `admin/for_tests.rs`, behind the `testing`
 //! feature.
 
 use diesel::prelude::*;

@@ -104,9 +104,9 @@ impl Retryable for StoreError {
     }
 }
 
-impl Retryable for morcc_domain::CcError {
+impl Retryable for morcc_domain::UnitError {
     fn is_conflict(&self) -> bool {
-        matches!(self, morcc_domain::CcError::Storage(error) if error.is_conflict())
+        matches!(self, morcc_domain::UnitError::Store(error) if error.is_conflict())
     }
 }
 

@@ -4,9 +4,9 @@ use diesel::dsl::now;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use morcc_domain::{
-    CallerId, Card, CardGroup, CardGroupId, CardId, CardKey, CcError, Currency, Device, DeviceId,
-    DeviceUser, Ledger, Money, NewCard, Payment, Pin, Reply, Store, StoreError, Tax, TaxId, User,
-    UserId,
+    CallerId, Card, CardGroup, CardGroupId, CardId, CardKey, Currency, Device, DeviceId,
+    DeviceUser, Ledger, Money, NewCard, Payment, Pin, Store, StoreError, Tax, TaxId, UnitError,
+    User, UserId,
 };
 
 use crate::connection::{AnyConnection, Database};
@@ -41,10 +41,10 @@ macro_rules! first_locked {
 }
 
 impl Store for Database {
-    fn transact(
+    fn run_unit(
         &self,
-        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
-    ) -> Result<Reply, CcError> {
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
+    ) -> Result<(), UnitError> {
         self.in_transaction(|conn| {
             let mut unit = AbortAware {
                 ledger: SqlLedger {
@@ -60,17 +60,17 @@ impl Store for Database {
 
     /// Plain reads on a pooled connection, no transaction: on MySQL no `BEGIN`, `COMMIT` or
     /// row locks; on SQLite no write lock, so look-ups run beside a writer (WAL).
-    fn read(
+    fn run_look_up(
         &self,
-        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
-    ) -> Result<Reply, CcError> {
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
+    ) -> Result<(), UnitError> {
         let mut conn = self.connection()?;
         let outcome = work(&mut SqlLedger {
             conn: &mut conn,
             in_transaction: false,
         });
         #[cfg(feature = "mysql")]
-        if matches!(outcome, Err(CcError::Storage(_))) {
+        if matches!(outcome, Err(UnitError::Store(_))) {
             conn.discard_if_sealed();
         }
         outcome
@@ -108,9 +108,9 @@ impl AbortAware<'_> {
     }
 
     /// The unit's outcome, or its lost race when it had one (whatever the use case made of it).
-    fn unless_lost(self, outcome: Result<Reply, CcError>) -> Result<Reply, CcError> {
+    fn unless_lost(self, outcome: Result<(), UnitError>) -> Result<(), UnitError> {
         match self.lost {
-            Some(lost) => Err(CcError::Storage(lost)),
+            Some(lost) => Err(UnitError::Store(lost)),
             None => outcome,
         }
     }
@@ -158,7 +158,7 @@ impl Ledger for AbortAware<'_> {
     }
 }
 
-/// The [`Ledger`] of one transaction, or of a look-up ([`Store::read`]): every call runs on
+/// The [`Ledger`] of one transaction, or of a look-up ([`Store::run_look_up`]): every call runs on
 /// its connection.
 struct SqlLedger<'c> {
     conn: &'c mut AnyConnection,

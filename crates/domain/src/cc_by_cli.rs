@@ -8,7 +8,7 @@ use crate::error::{CcError, StoreError};
 use crate::ids::{CardGroupId, TaxId};
 use crate::model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, User};
 use crate::money::Money;
-use crate::ports::{CardKey, CodeGenerator, Ledger, Store};
+use crate::ports::{CardKey, CodeGenerator, Ledger, Store, Transact};
 use crate::pricing::{Currency, PricedTopUp, Pricing, Tax};
 use crate::reply::{CardReply, DeviceReply, Reply};
 
@@ -37,8 +37,8 @@ impl std::fmt::Debug for CardRequest {
 }
 
 /// Serves one `cc_by_cli` request for an authenticated caller. Bad input is refused before
-/// storage is touched; everything else happens inside one [`Store::transact`], except a
-/// look-up that turns out to change nothing, which is answered from [`Store::read`].
+/// storage is touched; everything else happens inside one [`Transact::transact`], except a
+/// look-up that turns out to change nothing, which is answered from [`Transact::read`].
 pub fn cc_by_cli(
     store: &dyn Store,
     codes: &dyn CodeGenerator,

@@ -14,7 +14,7 @@ pub enum StoreError {
     /// The database could not be reached or answered with an error.
     #[error("storage failure: {0}")]
     Failure(String),
-    /// A write was attempted through the ledger of [`Store::read`](crate::Store::read): the work needs a
+    /// A write was attempted through the ledger of a look-up ([`Store::run_look_up`](crate::Store::run_look_up)): the work needs a
     /// transaction after all.
     #[error("a write needs a transaction")]
     ReadOnly,

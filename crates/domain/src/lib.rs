@@ -34,6 +34,7 @@ pub use model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, U
 pub use money::{Figure, Money};
 pub use ports::{
     AuditLog, CardKey, CodeGenerator, Directory, FailedAttempt, Ledger, RecentFailures, Store,
+    Transact, UnitError, UnitFailure,
 };
 pub use pricing::{Currency, Tax};
 pub use reply::{CardReply, DeviceReply, Reply};

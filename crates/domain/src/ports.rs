@@ -7,7 +7,6 @@ use crate::ids::{CardGroupId, OwnerId, TaxId, UserId};
 use crate::model::{Card, CardGroup, Device, NewCard, Payment, User};
 use crate::money::Money;
 use crate::pricing::{Currency, Tax};
-use crate::reply::Reply;
 
 /// How a locking read finds a card.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,25 +56,119 @@ pub trait Ledger {
 }
 
 /// The unit of work that moves money.
+///
+/// The trait is object-safe: a unit of work speaks [`UnitError`]. Use cases call the generic
+/// [`Transact::transact`] and [`Transact::read`], which every store has and which carry any
+/// result and any error that wraps [`StoreError`].
 pub trait Store: Send + Sync {
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls back when it returns
     /// `Err`. When the transaction loses a race ([`StoreError::Conflict`]) the store may run
     /// `work` again from the start, a bounded number of times, so `work` must have no effect
-    /// outside the ledger it is given.
-    fn transact(
+    /// outside the ledger it is given. A [`UnitError::Refused`] is never run again.
+    fn run_unit(
         &self,
-        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
-    ) -> Result<Reply, CcError>;
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
+    ) -> Result<(), UnitError>;
 
     /// Runs `work` as a look-up: its reads take no locks (each sees the latest committed row)
     /// and any write fails with [`StoreError::ReadOnly`], which the caller answers by running
-    /// the work in [`Store::transact`]. Cheaper for the database than a transaction; the
-    /// default simply runs a transaction.
-    fn read(
+    /// the work in a transaction. Cheaper for the database than a transaction; the default
+    /// simply runs a transaction.
+    fn run_look_up(
         &self,
-        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
-    ) -> Result<Reply, CcError> {
-        self.transact(work)
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
+    ) -> Result<(), UnitError> {
+        self.run_unit(work)
+    }
+}
+
+/// Why a unit of work stopped, as the [`Store`] must know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnitError {
+    /// Storage failed or lost a race (the store decides whether to run the unit again).
+    Store(StoreError),
+    /// The use case refused the request: rolled back, never run again.
+    Refused,
+}
+
+impl From<StoreError> for UnitError {
+    fn from(error: StoreError) -> UnitError {
+        UnitError::Store(error)
+    }
+}
+
+/// An error a unit of work may end with: one that wraps storage failures, so that a store can
+/// tell a lost race (run again) from a refusal (answer it).
+pub trait UnitFailure: From<StoreError> {
+    /// The storage failure this error is, if it is one.
+    fn store_error(&self) -> Option<&StoreError>;
+}
+
+impl UnitFailure for StoreError {
+    fn store_error(&self) -> Option<&StoreError> {
+        Some(self)
+    }
+}
+
+impl UnitFailure for CcError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            CcError::Storage(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// The generic face of every [`Store`] (`dyn Store` included): units of work with any result
+/// and any error that wraps storage failures.
+pub trait Transact: Store {
+    /// Runs `work` in one transaction ([`Store::run_unit`]) and returns what it returned
+    /// (from its last run, when it was run again after a lost race).
+    fn transact<T, E: UnitFailure>(
+        &self,
+        work: impl FnMut(&mut dyn Ledger) -> Result<T, E>,
+    ) -> Result<T, E> {
+        run_keeping_outcome(work, |unit| self.run_unit(unit))
+    }
+
+    /// Runs `work` as a look-up ([`Store::run_look_up`]) and returns what it returned.
+    fn read<T, E: UnitFailure>(
+        &self,
+        work: impl FnMut(&mut dyn Ledger) -> Result<T, E>,
+    ) -> Result<T, E> {
+        run_keeping_outcome(work, |unit| self.run_look_up(unit))
+    }
+}
+
+impl<S: Store + ?Sized> Transact for S {}
+
+/// Runs `work` through `run`, keeping its own result and error aside: the store sees only
+/// whether it failed for storage (and how) or was refused.
+fn run_keeping_outcome<T, E: UnitFailure>(
+    mut work: impl FnMut(&mut dyn Ledger) -> Result<T, E>,
+    run: impl FnOnce(&mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>) -> Result<(), UnitError>,
+) -> Result<T, E> {
+    let mut outcome = None;
+    let ran = run(&mut |ledger| {
+        let result = work(ledger);
+        let seen = match &result {
+            Ok(_) => Ok(()),
+            Err(error) => Err(error
+                .store_error()
+                .map_or(UnitError::Refused, |store| UnitError::Store(store.clone()))),
+        };
+        outcome = Some(result);
+        seen
+    });
+    match (ran, outcome) {
+        // A commit (or a begin) that failed after the work: the store's error.
+        (Err(UnitError::Store(error)), Some(Ok(_))) | (Err(UnitError::Store(error)), None) => {
+            Err(E::from(error))
+        }
+        (_, Some(result)) => result,
+        (Ok(()) | Err(UnitError::Refused), None) => Err(E::from(StoreError::Failure(
+            "the store did not run the unit of work".into(),
+        ))),
     }
 }
 
@@ -134,4 +227,71 @@ pub trait CodeGenerator: Send + Sync {
     /// `length` random decimal digits, possibly starting with 0. Production implementations
     /// draw them from a cryptographically secure generator: a PIN is a bearer secret.
     fn digits(&self, length: usize) -> String;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store that runs the work once on a ledger that has nothing, then answers `commit`.
+    struct OnceStore {
+        commit: Result<(), UnitError>,
+        seen: std::sync::Mutex<Option<Result<(), UnitError>>>,
+    }
+
+    impl Store for OnceStore {
+        fn run_unit(
+            &self,
+            work: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
+        ) -> Result<(), UnitError> {
+            let outcome = work(&mut MockLedger::new());
+            *self.seen.lock().unwrap() = Some(outcome.clone());
+            outcome?;
+            self.commit.clone()
+        }
+    }
+
+    fn store(commit: Result<(), UnitError>) -> OnceStore {
+        OnceStore {
+            commit,
+            seen: std::sync::Mutex::new(None),
+        }
+    }
+
+    #[test]
+    fn the_work_s_own_result_and_refusal_come_back_and_the_store_sees_a_refusal() {
+        let ok = store(Ok(()));
+        assert_eq!(ok.transact(|_| Ok::<_, CcError>(7)), Ok(7));
+        let refusing = store(Ok(()));
+        assert_eq!(
+            refusing.transact(|_| Err::<(), _>(CcError::PinNotFound)),
+            Err(CcError::PinNotFound)
+        );
+        assert_eq!(
+            *refusing.seen.lock().unwrap(),
+            Some(Err(UnitError::Refused))
+        );
+    }
+
+    #[test]
+    fn a_storage_failure_of_the_work_is_the_store_s_to_judge() {
+        let conflict = StoreError::Conflict("deadlock".into());
+        let failing = store(Ok(()));
+        let outcome = failing.transact(|_| Err::<(), _>(CcError::Storage(conflict.clone())));
+        assert_eq!(outcome, Err(CcError::Storage(conflict.clone())));
+        assert_eq!(
+            *failing.seen.lock().unwrap(),
+            Some(Err(UnitError::Store(conflict)))
+        );
+    }
+
+    #[test]
+    fn a_commit_that_fails_after_the_work_succeeded_is_a_failure() {
+        let lost = StoreError::Failure("commit failed".into());
+        let committing = store(Err(UnitError::Store(lost.clone())));
+        assert_eq!(
+            committing.transact(|_| Ok::<_, CcError>(7)),
+            Err(CcError::Storage(lost))
+        );
+    }
 }

@@ -297,7 +297,7 @@ mod tests {
     use crate::throttle::ThrottleLimits;
     use actix_web::{test, App};
     use morcc_domain::ports::{MockAuditLog, MockCodeGenerator, MockDirectory};
-    use morcc_domain::{CcError, Ledger, Reply};
+    use morcc_domain::{Ledger, UnitError};
     use std::sync::atomic::AtomicUsize;
 
     /// A store that counts the units of work it is asked to run, and fails them.
@@ -305,12 +305,12 @@ mod tests {
     struct CountingStore(AtomicUsize);
 
     impl Store for CountingStore {
-        fn transact(
+        fn run_unit(
             &self,
-            _: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
-        ) -> Result<Reply, CcError> {
+            _: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
+        ) -> Result<(), UnitError> {
             self.0.fetch_add(1, Ordering::SeqCst);
-            Err(CcError::Storage(StoreError::Failure(
+            Err(UnitError::Store(StoreError::Failure(
                 "not in this test".into(),
             )))
         }

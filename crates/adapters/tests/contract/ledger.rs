@@ -7,8 +7,8 @@ use morcc_adapters::AdapterError;
 use morcc_domain::settings::{ALLOW_API, API_SECRET_KEY};
 use morcc_domain::{
     AuditLog, BigDecimal, CallerId, CardGroupId, CardKey, CardNumber, CcError, DeviceUser,
-    Directory, FailedAttempt, Holder, Money, NewCard, OwnerId, Payment, Pin, Store, StoreError,
-    TaxId, UserId, UserType,
+    Directory, FailedAttempt, Holder, Ledger, Money, NewCard, OwnerId, Payment, Pin, StoreError,
+    TaxId, Transact, UserId, UserType,
 };
 
 use crate::support::*;
@@ -43,22 +43,22 @@ contract_tests! {
         let spec = CardSpec { cardgroup_id: group, balance: money("4.5"), pin: Some(pin("4321")), number: None, callerid: Some(cli("77")), sold: true };
         let id = admin::create_card(db, &spec).unwrap();
         let mut seen = None;
-        let outcome = db.read(&mut |ledger| {
+        let outcome = db.read(|ledger: &mut dyn Ledger| {
             let mut card = ledger.lock_card_by_cli(&cli("77"))?.unwrap();
             seen = Some(card.balance.clone());
             card.balance = money("1000");
             ledger.update_card(&card)?;
-            Ok(placeholder_reply())
+            Ok::<_, CcError>(())
         });
         assert_eq!(outcome, Err(CcError::Storage(StoreError::ReadOnly)));
         assert_eq!(seen, Some(money("4.5")));
         assert_eq!(admin::card(db, id).unwrap().unwrap().balance, money("4.5"));
-        let refused = db.read(&mut |ledger| {
+        let refused = db.read(|ledger: &mut dyn Ledger| {
             ledger.record_payment(&Payment {
                 holder: Holder::Card(id), amount: money("1"), tax: Money::zero(), gross: money("1"),
                 currency: "USD".into(), owner_id: OwnerId(0), description: String::new(),
             })?;
-            Ok(placeholder_reply())
+            Ok::<_, CcError>(())
         });
         assert_eq!(refused, Err(CcError::Storage(StoreError::ReadOnly)));
         assert!(admin::payments_for(db, Holder::Card(id)).unwrap().is_empty());
@@ -284,9 +284,9 @@ contract_tests! {
             assert!(ledger.currency("USD ")?.is_none(), "currency + space");
             Ok(())
         }).unwrap();
-        let looked_up = db.read(&mut |ledger| {
+        let looked_up = db.read(|ledger: &mut dyn Ledger| {
             assert!(ledger.lock_card_by_cli(&cli("4444 "))?.is_none());
-            Ok(placeholder_reply())
+            Ok::<_, CcError>(())
         });
         assert!(looked_up.is_ok());
         assert!(admin::card_by_callerid(db, &cli("4444 ")).unwrap().is_none());

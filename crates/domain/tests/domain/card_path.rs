@@ -488,15 +488,18 @@ fn a_reseller_tops_up_its_own_card_and_the_payment_is_its_own() {
 struct RetryingStore(std::sync::Mutex<Vec<MockLedger>>);
 
 impl morcc_domain::Store for RetryingStore {
-    fn transact(
+    fn run_unit(
         &self,
-        work: &mut dyn FnMut(&mut dyn morcc_domain::Ledger) -> Result<morcc_domain::Reply, CcError>,
-    ) -> Result<morcc_domain::Reply, CcError> {
+        work: &mut dyn FnMut(&mut dyn morcc_domain::Ledger) -> Result<(), morcc_domain::UnitError>,
+    ) -> Result<(), morcc_domain::UnitError> {
         let mut ledgers = self.0.lock().unwrap();
-        let mut outcome = Err(CcError::Inconsistent("no ledger"));
+        let mut outcome = Err(morcc_domain::UnitError::Refused);
         for ledger in ledgers.iter_mut() {
             outcome = work(ledger);
-            if !matches!(outcome, Err(CcError::Storage(StoreError::Conflict(_)))) {
+            if !matches!(
+                outcome,
+                Err(morcc_domain::UnitError::Store(StoreError::Conflict(_)))
+            ) {
                 break;
             }
         }

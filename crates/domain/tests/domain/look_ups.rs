@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use morcc_domain::ports::MockLedger;
 use morcc_domain::{
     cc_by_cli, CallerId, Card, CardGroup, CardGroupId, CardKey, CcError, Currency, Device, Ledger,
-    Money, NewCard, Payment, Pin, Reply, Store, StoreError, Tax, TaxId, User, UserId,
+    Money, NewCard, Payment, Pin, Store, StoreError, Tax, TaxId, UnitError, User, UserId,
 };
 
 use crate::support::*;
@@ -38,18 +38,18 @@ impl CountingStore {
 }
 
 impl Store for CountingStore {
-    fn transact(
+    fn run_unit(
         &self,
-        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
-    ) -> Result<Reply, CcError> {
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
+    ) -> Result<(), UnitError> {
         self.transactions.fetch_add(1, Ordering::SeqCst);
         work(&mut *self.ledger.lock().unwrap())
     }
 
-    fn read(
+    fn run_look_up(
         &self,
-        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
-    ) -> Result<Reply, CcError> {
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
+    ) -> Result<(), UnitError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         work(&mut ReadOnly(&mut self.ledger.lock().unwrap()))
     }

@@ -12,7 +12,7 @@ use morcc_domain::{
     cc_by_cli, Account, BigDecimal, Caller, CallerId, Card, CardGroup, CardGroupId, CardId,
     CardKey, CardNumber, CardReply, CardRequest, CcError, Currency, Device, DeviceId, DeviceReply,
     DeviceUser, FailedAttempt, Holder, Ledger, Money, NewCard, OwnerId, Payment, Pin, Reply, Store,
-    Tax, TaxId, User, UserId, UserType,
+    Tax, TaxId, UnitError, User, UserId, UserType,
 };
 
 /// The system currency (`currencies.id` = 1).
@@ -409,10 +409,10 @@ impl TestStore {
 }
 
 impl Store for TestStore {
-    fn transact(
+    fn run_unit(
         &self,
-        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<Reply, CcError>,
-    ) -> Result<Reply, CcError> {
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
+    ) -> Result<(), UnitError> {
         self.transactions.fetch_add(1, Ordering::SeqCst);
         let mut ledger = self.ledger.lock().expect("ledger");
         work(&mut *ledger)
