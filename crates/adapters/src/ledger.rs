@@ -4,7 +4,7 @@ use diesel::dsl::now;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use morcc_domain::{
-    CallerId, Card, CardGroup, CardGroupId, CardId, CardKey, Currency, Device, DeviceId,
+    CallerId, Card, CardGroup, CardGroupId, CardId, CardKey, Catalog, Currency, Device, DeviceId,
     DeviceUser, Ledger, Money, NewCard, Payment, Pin, Store, StoreError, Tax, TaxId, UnitError,
     User, UserId,
 };
@@ -132,18 +132,6 @@ impl Ledger for AbortAware<'_> {
     fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError> {
         self.run(|ledger| ledger.lock_cards(keys))
     }
-    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
-        self.run(|ledger| ledger.card_group(id))
-    }
-    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
-        self.run(|ledger| ledger.tax(id))
-    }
-    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
-        self.run(|ledger| ledger.currency(name))
-    }
-    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
-        self.run(|ledger| ledger.system_currency())
-    }
     fn insert_card(&mut self, card: &NewCard) -> Result<Card, StoreError> {
         self.run(|ledger| ledger.insert_card(card))
     }
@@ -155,6 +143,21 @@ impl Ledger for AbortAware<'_> {
     }
     fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError> {
         self.run(|ledger| ledger.record_payment(payment))
+    }
+}
+
+impl Catalog for AbortAware<'_> {
+    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
+        self.run(|ledger| ledger.card_group(id))
+    }
+    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
+        self.run(|ledger| ledger.tax(id))
+    }
+    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
+        self.run(|ledger| ledger.currency(name))
+    }
+    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
+        self.run(|ledger| ledger.system_currency())
     }
 }
 
@@ -324,50 +327,6 @@ impl Ledger for SqlLedger<'_> {
             .collect()
     }
 
-    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
-        Ok(cardgroups::table
-            .find(id.0)
-            .select(rows::CARD_GROUP_COLUMNS)
-            .first::<CardGroupRow>(self.conn)
-            .optional()
-            .map_err(store_error)?
-            .map(rows::card_group))
-    }
-
-    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
-        taxes::table
-            .find(id.0)
-            .select(rows::TAX_COLUMNS)
-            .first::<TaxRow>(self.conn)
-            .optional()
-            .map_err(store_error)?
-            .map(rows::tax)
-            .transpose()
-    }
-
-    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
-        let row = currencies::table
-            .filter(currencies::name.eq(name))
-            .select(rows::CURRENCY_COLUMNS)
-            .first::<rows::CurrencyRow>(self.conn)
-            .optional()
-            .map_err(store_error)?;
-        rows::exactly(row, name, |row| Some(&row.name))
-            .map(rows::currency)
-            .transpose()
-    }
-
-    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
-        currencies::table
-            .find(SYSTEM_CURRENCY_ID)
-            .select(rows::CURRENCY_COLUMNS)
-            .first::<rows::CurrencyRow>(self.conn)
-            .optional()
-            .map_err(store_error)?
-            .map(rows::currency)
-            .transpose()
-    }
-
     fn insert_card(&mut self, card: &NewCard) -> Result<Card, StoreError> {
         self.writable()?;
         let inserted = insert_card_row(
@@ -435,6 +394,52 @@ impl Ledger for SqlLedger<'_> {
             .execute(self.conn)
             .map(drop)
             .map_err(store_error)
+    }
+}
+
+impl Catalog for SqlLedger<'_> {
+    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
+        Ok(cardgroups::table
+            .find(id.0)
+            .select(rows::CARD_GROUP_COLUMNS)
+            .first::<CardGroupRow>(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(rows::card_group))
+    }
+
+    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
+        taxes::table
+            .find(id.0)
+            .select(rows::TAX_COLUMNS)
+            .first::<TaxRow>(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(rows::tax)
+            .transpose()
+    }
+
+    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
+        let row = currencies::table
+            .filter(currencies::name.eq(name))
+            .select(rows::CURRENCY_COLUMNS)
+            .first::<rows::CurrencyRow>(self.conn)
+            .optional()
+            .map_err(store_error)?;
+        rows::exactly(row, name, |row| Some(&row.name))
+            .map(rows::currency)
+            .transpose()
+    }
+
+    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
+        currencies::table
+            .find(SYSTEM_CURRENCY_ID)
+            .select(rows::CURRENCY_COLUMNS)
+            .first::<rows::CurrencyRow>(self.conn)
+            .optional()
+            .map_err(store_error)?
+            .map(rows::currency)
+            .transpose()
     }
 }
 

@@ -33,8 +33,8 @@ pub use ids::{CardGroupId, CardId, DeviceId, OwnerId, TaxId, UserId};
 pub use model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, User};
 pub use money::{Figure, Money};
 pub use ports::{
-    AuditLog, CardKey, CodeGenerator, Directory, FailedAttempt, Ledger, RecentFailures, Store,
-    Transact, UnitError, UnitFailure,
+    AuditLog, CardKey, Catalog, CodeGenerator, Directory, FailedAttempt, Ledger, RecentFailures,
+    Store, Transact, UnitError, UnitFailure,
 };
 pub use pricing::{Currency, Tax};
 pub use reply::{CardReply, DeviceReply, Reply};

@@ -17,13 +17,27 @@ pub enum CardKey {
     CallerId(CallerId),
 }
 
-/// Storage as one request sees it, inside one transaction.
+/// The rarely changing reference rows a unit of work reads: card groups, taxes, currencies.
+/// Read-only, never locked: a cache may sit in front of it (their changes may apply a moment
+/// later), unlike the [`Ledger`]'s rows, whose balances are never cached.
+pub trait Catalog {
+    /// A card group by id, whoever owns it.
+    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError>;
+    /// A row of `taxes`.
+    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError>;
+    /// The currency with this name.
+    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError>;
+    /// The system currency (`currencies.id` = 1).
+    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError>;
+}
+
+/// Storage as one request sees it, inside one transaction: what the unit of work locks and
+/// writes (cards, users, payments), and through [`Catalog`] the reference rows it reads.
 ///
 /// A read of a row whose balance the request may then write locks that row until the
 /// transaction ends (MySQL `SELECT ... FOR UPDATE`; SQLite holds the database write lock from
 /// `BEGIN IMMEDIATE`). The domain therefore never computes a balance from an unlocked read.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-pub trait Ledger {
+pub trait Ledger: Catalog {
     /// The device whose caller ID (`callerids.cli`) equals `cli` exactly.
     fn device_by_cli(&mut self, cli: &CallerId) -> Result<Option<Device>, StoreError>;
     /// The user with this id, locked.
@@ -37,14 +51,6 @@ pub trait Ledger {
     /// same cards in other orders (a PIN transfer and the opposite one) queue instead of
     /// deadlocking.
     fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError>;
-    /// A card group by id, whoever owns it.
-    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError>;
-    /// A row of `taxes`.
-    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError>;
-    /// The currency with this name.
-    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError>;
-    /// The system currency (`currencies.id` = 1).
-    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError>;
     /// Inserts a card; [`StoreError::Duplicate`] when its number or PIN is taken.
     fn insert_card(&mut self, card: &NewCard) -> Result<Card, StoreError>;
     /// Writes a card's balance, sold and active flags and caller ID.
@@ -53,6 +59,37 @@ pub trait Ledger {
     fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError>;
     /// Appends a row to `payments`.
     fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError>;
+}
+
+// A ledger and its catalog as one mock (mockall's `automock` cannot mock a supertrait).
+#[cfg(any(test, feature = "mocks"))]
+mockall::mock! {
+    /// A mock [`Ledger`] with its [`Catalog`].
+    pub Ledger {}
+    impl Catalog for Ledger {
+        fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError>;
+        fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError>;
+        fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError>;
+        fn system_currency(&mut self) -> Result<Option<Currency>, StoreError>;
+    }
+    impl Ledger for Ledger {
+        fn device_by_cli(&mut self, cli: &CallerId) -> Result<Option<Device>, StoreError>;
+        fn lock_user(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
+        fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError>;
+        fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError>;
+        fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError>;
+        fn insert_card(&mut self, card: &NewCard) -> Result<Card, StoreError>;
+        fn update_card(&mut self, card: &Card) -> Result<(), StoreError>;
+        fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError>;
+        fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError>;
+    }
+}
+
+#[cfg(any(test, feature = "mocks"))]
+impl std::fmt::Debug for MockLedger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MockLedger")
+    }
 }
 
 /// The unit of work that moves money.

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 
 use morcc_domain::ports::MockLedger;
 use morcc_domain::{
-    cc_by_cli, CallerId, Card, CardGroup, CardGroupId, CardKey, CcError, Currency, Device, Ledger,
-    Money, NewCard, Payment, Pin, Store, StoreError, Tax, TaxId, UnitError, User, UserId,
+    cc_by_cli, CallerId, Card, CardGroup, CardGroupId, CardKey, Catalog, CcError, Currency, Device,
+    Ledger, Money, NewCard, Payment, Pin, Store, StoreError, Tax, TaxId, UnitError, User, UserId,
 };
 
 use crate::support::*;
@@ -74,18 +74,6 @@ impl Ledger for ReadOnly<'_> {
     fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError> {
         self.0.lock_cards(keys)
     }
-    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
-        self.0.card_group(id)
-    }
-    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
-        self.0.tax(id)
-    }
-    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
-        self.0.currency(name)
-    }
-    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
-        self.0.system_currency()
-    }
     fn insert_card(&mut self, _: &NewCard) -> Result<Card, StoreError> {
         Err(StoreError::ReadOnly)
     }
@@ -97,6 +85,21 @@ impl Ledger for ReadOnly<'_> {
     }
     fn record_payment(&mut self, _: &Payment) -> Result<(), StoreError> {
         Err(StoreError::ReadOnly)
+    }
+}
+
+impl Catalog for ReadOnly<'_> {
+    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
+        self.0.card_group(id)
+    }
+    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
+        self.0.tax(id)
+    }
+    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
+        self.0.currency(name)
+    }
+    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
+        self.0.system_currency()
     }
 }
 
