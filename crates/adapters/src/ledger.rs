@@ -233,9 +233,7 @@ impl SqlLedger<'_> {
             .filter(cards::callerid.eq(cli.as_str()))
             .select(rows::CARD_COLUMNS);
         let row = first_locked!(self, query, CardRow).map_err(store_error)?;
-        rows::exactly(row, cli.as_str(), rows::card_callerid)
-            .map(rows::card)
-            .transpose()
+        exact_card(row, cli.as_str(), rows::card_callerid)
     }
 
     fn is_mysql(&self) -> bool {
@@ -309,9 +307,7 @@ impl Ledger for SqlLedger<'_> {
             .filter(cards::pin.eq(pin.expose()))
             .select(rows::CARD_COLUMNS);
         let row = first_locked!(self, query, CardRow).map_err(store_error)?;
-        rows::exactly(row, pin.expose(), rows::card_pin)
-            .map(rows::card)
-            .transpose()
+        exact_card(row, pin.expose(), rows::card_pin)
     }
 
     fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError> {
@@ -441,6 +437,18 @@ impl Catalog for SqlLedger<'_> {
             .map(rows::currency)
             .transpose()
     }
+}
+
+/// The card of a row found by a code, when its stored code is exactly `asked`
+/// ([`rows::exactly`]).
+fn exact_card(
+    row: Option<CardRow>,
+    asked: &str,
+    stored: impl FnOnce(&CardRow) -> Option<&str>,
+) -> Result<Option<Card>, StoreError> {
+    rows::exactly(row, asked, stored)
+        .map(rows::card)
+        .transpose()
 }
 
 /// A card as written to `cards`, by the call or by an operator.

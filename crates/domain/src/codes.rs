@@ -54,12 +54,16 @@ impl fmt::Debug for CallerId {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Pin(String);
 
+/// Whether a card can have `raw` as its PIN or number: not empty, no wider than
+/// [`MAX_CODE_LENGTH`] characters, [printable](is_printable).
+fn is_card_code(raw: &str) -> bool {
+    !raw.is_empty() && raw.chars().count() <= MAX_CODE_LENGTH && is_printable(raw)
+}
+
 impl Pin {
-    /// A PIN as sent or stored; `None` when empty, wider than [`MAX_CODE_LENGTH`] characters
-    /// or not [printable](is_printable), which no card can have.
+    /// A PIN as sent or stored; `None` when no card can have it ([`is_card_code`]).
     pub fn parse(raw: &str) -> Option<Pin> {
-        (!raw.is_empty() && raw.chars().count() <= MAX_CODE_LENGTH && is_printable(raw))
-            .then(|| Pin(raw.to_owned()))
+        is_card_code(raw).then(|| Pin(raw.to_owned()))
     }
 
     /// The PIN itself, for storage and for the card reply.
@@ -79,11 +83,10 @@ impl fmt::Debug for Pin {
 pub struct CardNumber(String);
 
 impl CardNumber {
-    /// A card number as sent, chosen or stored; `None` when empty, wider than
-    /// [`MAX_CODE_LENGTH`] characters or not [printable](is_printable), which no card can have.
+    /// A card number as sent, chosen or stored; `None` when no card can have it
+    /// ([`is_card_code`]).
     pub fn parse(raw: &str) -> Option<CardNumber> {
-        (!raw.is_empty() && raw.chars().count() <= MAX_CODE_LENGTH && is_printable(raw))
-            .then(|| CardNumber(raw.to_owned()))
+        is_card_code(raw).then(|| CardNumber(raw.to_owned()))
     }
 
     /// The number.
