@@ -336,16 +336,16 @@ impl Database {
             Backend::Sqlite => max_size.min(SQLITE_MAX_POOL),
             Backend::Mysql => max_size,
         };
+        // SQLite: the file is switched to WAL once; MySQL: sessions get a watchdog.
         #[cfg(feature = "mysql")]
         let watchdog = match &target {
-            Target::Sqlite(_) => None,
+            Target::Sqlite(path) => prepare_sqlite_file(path).map(|()| None)?,
             Target::Mysql(url) => Some(Watchdog::new(url)),
         };
-        match &target {
-            Target::Sqlite(path) => prepare_sqlite_file(path)?,
-            #[cfg(feature = "mysql")]
-            Target::Mysql(_) => {}
-        }
+        #[cfg(not(feature = "mysql"))]
+        let Target::Sqlite(path) = &target;
+        #[cfg(not(feature = "mysql"))]
+        prepare_sqlite_file(path)?;
         let pool = Pool::builder()
             .max_size(max_size)
             .connection_timeout(settings.connection_timeout)
@@ -371,9 +371,15 @@ impl Database {
     }
 
     /// Applies the pending migrations of this backend; running it again changes nothing.
+    ///
+    /// Not watched: a migration may take minutes on a large MOR database (an index on
+    /// `actions`), far past a request's statement deadline.
     pub fn run_migrations(&self) -> Result<(), AdapterError> {
-        let mut conn = self.connection()?;
-        let applied = match &mut *conn {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|error| StoreError::Failure(format!("no database connection: {error}")))?;
+        let applied = match &mut conn.conn {
             #[cfg(feature = "mysql")]
             AnyConnection::Mysql(inner) => inner.run_pending_migrations(MYSQL_MIGRATIONS).map(drop),
             AnyConnection::Sqlite(inner) => {

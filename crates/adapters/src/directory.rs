@@ -85,15 +85,10 @@ impl AuditLog for Database {
         // The database's own clock decides what is recent: every instance then judges the
         // same rows alike, whatever its own clock says.
         let seconds = window.as_secs().min(i64::MAX as u64) as i64;
-        let since = match &*conn {
+        let (since, until) = match &*conn {
             #[cfg(feature = "mysql")]
-            AnyConnection::Mysql(_) => "`date` >= NOW() - INTERVAL ",
-            AnyConnection::Sqlite(_) => "`date` >= datetime('now', '-' || ",
-        };
-        let until = match &*conn {
-            #[cfg(feature = "mysql")]
-            AnyConnection::Mysql(_) => " SECOND",
-            AnyConnection::Sqlite(_) => " || ' seconds')",
+            AnyConnection::Mysql(_) => ("`date` >= NOW() - INTERVAL ", " SECOND"),
+            AnyConnection::Sqlite(_) => ("`date` >= datetime('now', '-' || ", " || ' seconds')"),
         };
         let recent = || {
             actions::table

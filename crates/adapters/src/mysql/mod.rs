@@ -85,10 +85,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// server's TCP port does not answer.
 ///
 /// The client library waits for a TCP connection as long as the operating system retries
-/// (minutes) and diesel's URL cannot set `MYSQL_OPT_CONNECT_TIMEOUT`. A node that is down or
-/// still starting can leave the pool's connecting threads waiting that long (seen on the
-/// cluster: an instance whose node was restarted served again only after 110 s). So the port
-/// is tried first, with a bound; a URL with a Unix socket is connected as it is.
+/// (minutes, for a host that drops the SYN) and diesel's URL cannot set
+/// `MYSQL_OPT_CONNECT_TIMEOUT`. A dead database host on a real network would hold the pool's
+/// connecting threads (and the watchdog's) that long. So the port is tried first, with a
+/// bound; a URL with a Unix socket is connected as it is. (On loopback a dead port refuses at
+/// once, so the cluster test does not exercise the bound.)
 pub(crate) fn establish(url: &str) -> diesel::ConnectionResult<MysqlConnection> {
     if let Some(address) = tcp_address(url) {
         let reachable = address
