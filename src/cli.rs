@@ -2,7 +2,8 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use morcc_adapters::{PoolSettings, SqliteSynchronous};
+use morcc_adapters::{admin, PoolSettings, SqliteSynchronous};
+use morcc_domain::ApiCall;
 use morcc_http::ThrottleLimits;
 
 use crate::telemetry::LogFormat;
@@ -14,6 +15,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 
 /// How long users and settings are cached unless told otherwise.
 pub const DEFAULT_CACHE_TTL_MS: u64 = 1000;
+/// Hours an idempotency key is kept unless told otherwise (a day, as Stripe keeps them).
+pub const DEFAULT_IDEMPOTENCY_RETENTION_HOURS: u64 = 24;
 
 /// The database used when none is named: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://morcc.db";
@@ -121,6 +124,7 @@ impl From<SqliteSync> for SqliteSynchronous {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default). Runs pending migrations first.
+    #[command(after_help = "Example:\n  morcc serve --bind 0.0.0.0:8080")]
     Serve(ServeArgs),
     #[command(flatten)]
     Operator(OperatorCommand),
@@ -130,24 +134,56 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum OperatorCommand {
     /// Run pending database migrations and exit.
+    #[command(
+        after_help = "Example:\n  morcc --database-url mysql://morcc:secret@db:3306/mor migrate"
+    )]
     Migrate,
     /// Print the MOR API hash of a request, as MOR's "Generate hash" page does.
-    Hash(HashArgs),
+    #[command(after_help = "Examples:\n  \
+        morcc hash --callerid 37060000001 --amount 10 --cardgroup-id 1 --key KEY\n  \
+        morcc hash --call card_payment_add --number 1111111001 --amount 5 --key KEY")]
+    Hash(Box<HashArgs>),
     /// Create a user (password stored as MOR does: SHA1 hex).
+    #[command(
+        after_help = "Example:\n  morcc create-user --username shop --password 'pw' --usertype reseller"
+    )]
     CreateUser(CreateUserArgs),
     /// Create a card group.
+    #[command(after_help = "Example:\n  \
+        morcc create-card-group --name \"10 minutes\" --price 10 --description \"10 minutes cards\"")]
     CreateCardGroup(CreateCardGroupArgs),
+    /// Change a card group's price, picture, description or visibility to the API.
+    #[command(after_help = "Examples:\n  \
+        morcc update-card-group --cardgroup-id 1 --price 12.5 --image ten.jpg\n  \
+        morcc update-card-group --cardgroup-id 1 --hidden true")]
+    UpdateCardGroup(UpdateCardGroupArgs),
     /// Create a calling card.
+    #[command(after_help = "Example:\n  morcc create-card --cardgroup-id 1 --balance 10")]
     CreateCard(CreateCardArgs),
+    /// Hide a card from the API (card_group_get, card_from_group_sell, card_balance_get,
+    /// card_payment_add), or show it again.
+    #[command(after_help = "Example:\n  morcc update-card --number 1111111001 --hidden true")]
+    UpdateCard(UpdateCardArgs),
     /// Create a device of a user with a caller ID.
+    #[command(after_help = "Example:\n  morcc create-device --user-id 2 --callerid 37060000002")]
     CreateDevice(CreateDeviceArgs),
     /// Set a setting (a row of `conflines`).
+    #[command(after_help = "Example:\n  morcc set-setting Allow_API 1")]
     SetSetting(SetSettingArgs),
+    /// Allow or refuse `card_payment_add` (the setting API_Allow_payments_ower_API).
+    #[command(after_help = "Example:\n  morcc allow-api-payments on")]
+    AllowApiPayments(AllowApiPaymentsArgs),
     /// Create or update a currency's exchange rate (relative to the system currency, rate 1).
+    #[command(after_help = "Example:\n  morcc set-exchange-rate EUR 0.92")]
     SetExchangeRate(SetExchangeRateArgs),
+    /// Enable or disable a currency: `card_payment_add` refuses a disabled one.
+    #[command(after_help = "Example:\n  morcc set-currency-active --currency EUR --active false")]
+    SetCurrencyActive(SetCurrencyActiveArgs),
     /// Create a tax row; prints its id.
+    #[command(after_help = "Example:\n  morcc create-tax --tax1 21")]
     CreateTax(CreateTaxArgs),
     /// Give a card group or a user a tax.
+    #[command(after_help = "Example:\n  morcc assign-tax --tax-id 1 --cardgroup-id 1")]
     AssignTax(AssignTaxArgs),
 }
 
@@ -177,6 +213,14 @@ pub struct ServeArgs {
     /// request reads them). A change takes effect within this time on every instance.
     #[arg(long, env = "MORCC_CACHE_TTL_MS", default_value_t = DEFAULT_CACHE_TTL_MS)]
     pub cache_ttl_ms: u64,
+    /// Hours an idempotency key (and the reply kept under it) is kept; a copy of a request
+    /// sent later runs again. Expired keys are purged in the background.
+    #[arg(long, env = "MORCC_IDEMPOTENCY_RETENTION_HOURS", default_value_t = DEFAULT_IDEMPOTENCY_RETENTION_HOURS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idempotency_retention_hours: u64,
+    /// Serve Prometheus metrics at `GET /metrics` on this address of its own (for example
+    /// 127.0.0.1:9187). Off when not given.
+    #[arg(long, env = "MORCC_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<String>,
 }
 
 impl Default for ServeArgs {
@@ -191,12 +235,17 @@ impl Default for ServeArgs {
             max_failed_logins_per_address: throttle.per_address,
             failed_login_window: throttle.window.as_secs(),
             cache_ttl_ms: DEFAULT_CACHE_TTL_MS,
+            idempotency_retention_hours: DEFAULT_IDEMPOTENCY_RETENTION_HOURS,
+            metrics_bind: None,
         }
     }
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct HashArgs {
+    /// The call whose hashed parameters count (only they are hashed, in its order).
+    #[arg(long, value_name = "NAME", default_value = "cc_by_cli", value_parser = api_call_parser())]
+    pub call: ApiCall,
     /// The request's `pin`, as sent (leave out when the request has none).
     #[arg(long)]
     pub pin: Option<String>,
@@ -209,12 +258,59 @@ pub struct HashArgs {
     /// The request's `cardgroup_id`, as sent.
     #[arg(long = "cardgroup-id")]
     pub cardgroup_id: Option<String>,
+    /// The request's `id` (a card group), as sent.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// The request's `quantity`, as sent.
+    #[arg(long)]
+    pub quantity: Option<String>,
+    /// The request's `number` (a card number), as sent.
+    #[arg(long)]
+    pub number: Option<String>,
+    /// The request's `email`, as sent.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// The request's `description`, as sent.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// The request's `currency`, as sent.
+    #[arg(long)]
+    pub currency: Option<String>,
     /// The secret key; without it, `API_Secret_Key` of `--owner-id` is read from the database.
     #[arg(long, env = "MORCC_API_SECRET_KEY")]
     pub key: Option<Secret>,
     /// Whose key to read: 0 for the admin, a reseller's user id for a reseller.
     #[arg(long, default_value_t = 0)]
     pub owner_id: i64,
+}
+
+impl HashArgs {
+    /// The request parameters given, by their names in a request, in the order of the flags.
+    pub fn parameters(&self) -> [(&'static str, Option<&str>); 10] {
+        [
+            ("pin", self.pin.as_deref()),
+            ("amount", self.amount.as_deref()),
+            ("callerid", self.callerid.as_deref()),
+            ("cardgroup_id", self.cardgroup_id.as_deref()),
+            ("id", self.id.as_deref()),
+            ("quantity", self.quantity.as_deref()),
+            ("number", self.number.as_deref()),
+            ("email", self.email.as_deref()),
+            ("description", self.description.as_deref()),
+            ("currency", self.currency.as_deref()),
+        ]
+    }
+}
+
+/// `--call`: one of the API's call names ([`ApiCall::name`]); clap lists them on a bad one.
+fn api_call_parser() -> impl clap::builder::TypedValueParser<Value = ApiCall> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(ApiCall::ALL.map(ApiCall::name)).map(|name| {
+        ApiCall::ALL
+            .into_iter()
+            .find(|call| call.name() == name)
+            .expect("PossibleValuesParser admits only the calls' names")
+    })
 }
 
 #[derive(Debug, Clone, Args)]
@@ -256,6 +352,41 @@ pub struct CreateCardGroupArgs {
     /// The tax its prices include (see `create-tax`; default: none).
     #[arg(long)]
     pub tax_id: Option<i64>,
+    /// A card's price, a plain decimal net of tax in the system currency (card_group_get
+    /// shows it, and with the group's tax).
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    pub price: String,
+    /// The picture's file name, linked as /billing/cards/FILE.
+    #[arg(long, value_name = "FILE", default_value = admin::DEFAULT_CARD_GROUP_IMAGE)]
+    pub image: String,
+    /// What the cards are, as card_group_get shows it.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(
+    clap::ArgGroup::new("change")
+        .args(["price", "image", "description", "hidden"])
+        .required(true)
+        .multiple(true)
+))]
+pub struct UpdateCardGroupArgs {
+    /// The card group to change.
+    #[arg(long = "cardgroup-id")]
+    pub cardgroup_id: i64,
+    /// A new price, a plain decimal net of tax in the system currency.
+    #[arg(long, allow_hyphen_values = true)]
+    pub price: Option<String>,
+    /// A new picture file name, linked as /billing/cards/FILE.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<String>,
+    /// A new description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// true hides the group and its cards from the API; false shows them again.
+    #[arg(long, value_name = "true|false")]
+    pub hidden: Option<bool>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -278,6 +409,16 @@ pub struct CreateCardArgs {
     /// Mark the card sold.
     #[arg(long)]
     pub sold: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpdateCardArgs {
+    /// The card's number, exactly as stored.
+    #[arg(long)]
+    pub number: String,
+    /// true hides the card from the API; false shows it again.
+    #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -305,11 +446,37 @@ pub struct SetSettingArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct AllowApiPaymentsArgs {
+    /// on (the setting 1): card_payment_add tops cards up; off (0): it answers Feature Disabled.
+    #[arg(value_enum, value_name = "on|off")]
+    pub state: Switch,
+}
+
+/// `on` or `off`, as the command line spells a switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    /// Turned on.
+    On,
+    /// Turned off.
+    Off,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct SetExchangeRateArgs {
     /// Currency name, e.g. EUR.
     pub name: String,
     /// Units of this currency per unit of the system currency.
     pub rate: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SetCurrencyActiveArgs {
+    /// The currency's name, exactly as stored, e.g. EUR.
+    #[arg(long)]
+    pub currency: String,
+    /// true enables it; false makes card_payment_add answer Currency disabled for it.
+    #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -404,6 +571,23 @@ mod tests {
                     arg.get_id()
                 );
             }
+        }
+    }
+
+    /// Every subcommand's help ends with an example of itself.
+    #[test]
+    fn every_subcommand_shows_an_example() {
+        use clap::CommandFactory;
+        for command in Cli::command().get_subcommands() {
+            let name = command.get_name();
+            let help = command
+                .get_after_help()
+                .map(|help| help.to_string())
+                .unwrap_or_default();
+            assert!(
+                help.starts_with("Example") && help.contains(&format!(" {name}")),
+                "{name} shows no example"
+            );
         }
     }
 

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod operator;
+pub mod scrape;
 pub mod server;
 pub mod telemetry;
 

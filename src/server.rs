@@ -11,6 +11,7 @@ use morcc_http::{HealthCheck, HttpLimits, LoginThrottle, Services, ThrottleLimit
 use crate::cli::{DatabaseArgs, ServeArgs, DEFAULT_DATABASE_URL};
 use crate::demo;
 use crate::error::AppError;
+use crate::scrape;
 
 /// Opens the database named on the command line and runs pending migrations.
 pub fn open_database(args: &DatabaseArgs) -> Result<Database, AppError> {
@@ -27,8 +28,12 @@ pub fn open_database(args: &DatabaseArgs) -> Result<Database, AppError> {
 
 /// Serves until SIGINT or SIGTERM; requests in flight are finished first.
 pub fn serve(database_args: &DatabaseArgs, options: &ServeArgs) -> Result<(), AppError> {
-    let database = open_database(database_args)?;
-    let listener = TcpListener::bind(&options.bind)?;
+    let database = Arc::new(open_database(database_args)?);
+    let listener = TcpListener::bind(&options.bind).map_err(|source| AppError::Listen {
+        what: "the API",
+        address: options.bind.clone(),
+        source,
+    })?;
     let address = listener.local_addr()?;
     // Only the default SQLite file gets demo data, and only on its first start: any other
     // database is left exactly as its owner made it.
@@ -36,9 +41,41 @@ pub fn serve(database_args: &DatabaseArgs, options: &ServeArgs) -> Result<(), Ap
         let demo = demo::seed(&database)?;
         println!("{}", demo.instructions(address));
     }
-    tracing::info!(%address, backend = ?database.backend(), "morcc listening");
-    actix_web::rt::System::new().block_on(start(Arc::new(database), listener, options)?)?;
-    Ok(())
+    let retention = Duration::from_secs(options.idempotency_retention_hours.saturating_mul(3600));
+    actix_web::rt::System::new().block_on(async {
+        let metrics = match &options.metrics_bind {
+            Some(address) => Some(scrape::start(address, database.clone())?),
+            None => None,
+        };
+        tracing::info!(%address, backend = ?database.backend(), "morcc listening");
+        let api = start(database.clone(), listener, options)?;
+        actix_web::rt::spawn(purge_expired_keys(database, retention));
+        if let Some(metrics) = metrics {
+            // Stops with the API: both servers heed SIGTERM.
+            actix_web::rt::spawn(metrics);
+        }
+        api.await?;
+        Ok::<(), AppError>(())
+    })
+}
+
+/// How often expired idempotency keys are looked for.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+/// Deletes the idempotency keys past `retention`, every minute, on a blocking thread and in
+/// small batches, so requests never wait behind it.
+async fn purge_expired_keys(database: Arc<Database>, retention: Duration) {
+    let mut ticks = actix_web::rt::time::interval(PURGE_EVERY);
+    loop {
+        ticks.tick().await;
+        let database = database.clone();
+        match actix_web::web::block(move || database.purge_idempotency_keys(retention)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(purged)) => tracing::info!(purged, "expired idempotency keys purged"),
+            Ok(Err(error)) => tracing::warn!(cause = %error, "idempotency keys not purged"),
+            Err(_) => tracing::warn!("idempotency keys not purged: no blocking thread"),
+        }
+    }
 }
 
 /// Starts the HTTP server on `listener`; the returned future runs it until shutdown.

@@ -12,7 +12,9 @@ use crate::checks::{self, Outcome};
 use crate::galera::GaleraCluster;
 use crate::load::{self, Plan, Record, PIN_BALANCE_ZERO};
 use crate::procs::{Morcc, MorccOptions, TempDir, UrlDatabase};
-use crate::support::{signed_with, KEY, PASSWORD, USER};
+use crate::support::{signed_call, signed_with, KEY, PASSWORD, USER};
+use morcc_adapters::admin;
+use morcc_domain::{settings, ApiCall, CardNumber, Holder, Money, OwnerId};
 
 /// 24 clients x 60 requests: 1 440 requests a phase.
 const CLIENTS: usize = 24;
@@ -228,10 +230,207 @@ async fn three_instances_on_a_galera_cluster_lose_nothing_when_a_node_dies() {
         killed_sessions.len(),
         killed_sessions.join("\n")
     );
+
+    // Phase 3: the card calls through every instance at once: every card sold once, every
+    // acknowledged card payment applied once, the same rows on every node.
+    sales_and_payments_through_every_node(&database, &instances).await;
+    cluster
+        .wait_synced(Duration::from_secs(60))
+        .expect("the cluster is synced after the card calls");
+    let whole = database.whole_ledger().expect("the whole ledger");
+    for (node, view) in views.iter().enumerate() {
+        assert_eq!(
+            view.whole_ledger(),
+            Some(whole.clone()),
+            "node {node}: other rows after the card calls"
+        );
+    }
+
     // The database is dropped through node 0 while the cluster still runs.
     drop(views);
     drop(database);
     drop(cluster);
+}
+
+/// Free cards of one group sold by clients of all three instances until none is left, then
+/// card payments on a few hot cards through all three: each card sold exactly once, each
+/// acknowledged payment in exactly one payments row, each balance its opening plus its rows.
+async fn sales_and_payments_through_every_node(database: &UrlDatabase, instances: &[Morcc]) {
+    const CARDS: usize = 90;
+    const HOT_CARDS: usize = 4;
+    let db = &database.db;
+    let group = admin::create_card_group(
+        db,
+        &admin::CardGroupSpec {
+            name: "stock".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for index in 0..CARDS {
+        admin::create_card(
+            db,
+            &admin::CardSpec {
+                cardgroup_id: group,
+                balance: Money::parse_stored("10").unwrap(),
+                pin: None,
+                number: Some(CardNumber::parse(&format!("77{index:08}")).unwrap()),
+                callerid: None,
+                sold: false,
+            },
+        )
+        .unwrap();
+    }
+    admin::set_setting(db, settings::API_ALLOW_PAYMENTS_OVER_API, "1", OwnerId(0)).unwrap();
+    let group_id = group.to_string();
+    let clients = instances
+        .iter()
+        .flat_map(|morcc| std::iter::repeat_n(morcc.url(""), 6));
+    let buyers = clients.enumerate().map(|(client, base)| {
+        let group_id = group_id.clone();
+        async move {
+            let http = reqwest::Client::new();
+            let mut bought = Vec::new();
+            loop {
+                let quantity = (1 + client % 3).to_string();
+                let form = signed_call(
+                    ApiCall::CardFromGroupSell,
+                    &[("id", &group_id), ("quantity", &quantity)],
+                    USER,
+                    PASSWORD,
+                    KEY,
+                );
+                let body = post(&http, &base, "/api/card_from_group_sell", &form).await;
+                if body.contains("<error>Free cards was not found</error>") {
+                    return bought;
+                }
+                let numbers = elements(&body, "number");
+                assert!(!numbers.is_empty(), "a sale answered {body}");
+                bought.extend(numbers);
+            }
+        }
+    });
+    let mut sold: Vec<String> = futures_join(buyers).await.into_iter().flatten().collect();
+    sold.sort();
+    let expected: Vec<String> = (0..CARDS).map(|index| format!("77{index:08}")).collect();
+    assert_eq!(sold, expected, "every card sold exactly once");
+    assert_eq!(
+        admin::orders(db)
+            .unwrap()
+            .iter()
+            .map(|order| order.lines.len())
+            .sum::<usize>(),
+        CARDS
+    );
+
+    let hot: Vec<String> = expected.iter().take(HOT_CARDS).cloned().collect();
+    let clients = instances
+        .iter()
+        .flat_map(|morcc| std::iter::repeat_n(morcc.url(""), 6));
+    let payers = clients.enumerate().map(|(client, base)| {
+        let hot = hot.clone();
+        async move {
+            let http = reqwest::Client::new();
+            let mut paid = Vec::new();
+            for request in 0..10 {
+                let number = &hot[(client + request) % hot.len()];
+                // Unique amounts: each acknowledged payment is found again by its gross.
+                let amount = format!("0.{:03}{:03}", client + 1, request + 1);
+                let form = signed_call(
+                    ApiCall::CardPaymentAdd,
+                    &[("number", number), ("amount", &amount)],
+                    USER,
+                    PASSWORD,
+                    KEY,
+                );
+                let body = post(&http, &base, "/api/card_payment_add", &form).await;
+                if body.contains("Calling Card balance successfully updated") {
+                    paid.push((number.clone(), amount));
+                } else {
+                    assert!(
+                        body.contains("Failed to make transaction"),
+                        "a payment answered {body}"
+                    );
+                }
+            }
+            paid
+        }
+    });
+    let paid: Vec<(String, String)> = futures_join(payers).await.into_iter().flatten().collect();
+    assert!(
+        paid.len() >= 18 * 10 * 9 / 10,
+        "most payments acknowledged: {}",
+        paid.len()
+    );
+    for card in admin::cards_in_group(db, group)
+        .unwrap()
+        .iter()
+        .filter(|card| hot.contains(&card.number.as_str().to_owned()))
+    {
+        let rows = admin::payments_for(db, Holder::Card(card.id)).unwrap();
+        let mut acknowledged: Vec<Money> = paid
+            .iter()
+            .filter(|(number, _)| number == card.number.as_str())
+            .map(|(_, amount)| Money::parse_stored(amount).unwrap())
+            .collect();
+        let mut recorded: Vec<Money> = rows.iter().map(|row| row.gross.clone()).collect();
+        acknowledged.sort();
+        recorded.sort();
+        assert_eq!(
+            recorded,
+            acknowledged,
+            "card {}: each acknowledged payment once",
+            card.number.as_str()
+        );
+        let total = rows
+            .iter()
+            .fold(Money::parse_stored("10").unwrap(), |sum, row| {
+                &sum + &row.amount
+            });
+        assert_eq!(
+            card.balance,
+            total,
+            "card {}: opening plus its payments",
+            card.number.as_str()
+        );
+    }
+}
+
+async fn post(http: &reqwest::Client, base: &str, path: &str, form: &[(String, String)]) -> String {
+    http.post(format!("{base}{path}"))
+        .form(form)
+        .send()
+        .await
+        .expect("a reply")
+        .text()
+        .await
+        .expect("a body")
+}
+
+/// The texts of every `<name>` element of a reply.
+fn elements(body: &str, name: &str) -> Vec<String> {
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    body.split(open.as_str())
+        .skip(1)
+        .filter_map(|rest| {
+            rest.split_once(close.as_str())
+                .map(|(text, _)| text.to_owned())
+        })
+        .collect()
+}
+
+/// Runs the futures concurrently on this thread and collects their results in order.
+async fn futures_join<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + 'static,
+    F::Output: 'static,
+{
+    let handles: Vec<_> = futures.map(actix_web::rt::spawn).collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    for handle in handles {
+        outputs.push(handle.await.expect("a client task"));
+    }
+    outputs
 }
 
 /// Per 5 s of the phase and per instance: replies finished, of them not ok, the slowest.

@@ -3,10 +3,16 @@
 
 mod support;
 
+mod card_balance;
+mod card_concurrency;
+mod card_group_get;
 mod card_path;
+mod card_payment;
+mod card_sale;
 mod cli;
 mod device_path;
 mod filters;
+mod idempotency;
 mod money;
 mod pin_path;
 mod security;
@@ -22,4 +28,5 @@ mod faults;
 mod galera;
 mod hostile;
 mod load;
+mod metrics;
 mod procs;

@@ -325,6 +325,17 @@ impl Morcc {
     /// Starts `morcc serve` on a free port with the database at `url`; its log goes to
     /// `dir/name.log`. Returns once it listens.
     pub fn spawn(url: &str, dir: &Path, name: &str, options: MorccOptions) -> Morcc {
+        Morcc::spawn_with(url, dir, name, options, &[])
+    }
+
+    /// [`Morcc::spawn`] with more `serve` flags.
+    pub fn spawn_with(
+        url: &str,
+        dir: &Path,
+        name: &str,
+        options: MorccOptions,
+        flags: &[&str],
+    ) -> Morcc {
         let log = dir.join(format!("{name}.log"));
         let file = fs::File::create(&log).expect("a log file");
         let child = Command::new(env!("CARGO_BIN_EXE_morcc"))
@@ -333,6 +344,7 @@ impl Morcc {
             .args(["--pool-size", &options.pool_size.to_string()])
             .args(["--pool-timeout", &options.pool_timeout_secs.to_string()])
             .args(["--log-format", "json"])
+            .args(flags)
             .env("RUST_LOG", "warn,morcc::server=info")
             .env_remove("DATABASE_URL")
             .stdin(Stdio::null())

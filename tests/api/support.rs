@@ -1,13 +1,15 @@
 //! Starting the app and talking to it.
 
 use std::net::TcpListener;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use morcc::cli::ServeArgs;
 use morcc_adapters::testing::ScratchDatabase;
 use morcc_adapters::{admin, Database};
 use morcc_domain::{
-    settings, CallerId, Card, CardGroupId, HashedParams, Holder, Money, OwnerId, UserType,
+    settings, ApiCall, BigDecimal, CallerId, Card, CardGroupId, CardId, CardNumber, HashedParams,
+    Holder, Money, OwnerId, Pin, TaxId, UserId, UserType,
 };
 
 /// The API user every test calls as, and its secret key.
@@ -154,6 +156,34 @@ impl TestApp {
         self.post_form("/api/cc_by_cli", &self.signed(params)).await
     }
 
+    /// POSTs signed parameters of `call`, as the admin, to `/api/<call>`.
+    pub async fn request(&self, call: ApiCall, params: &[(&str, &str)]) -> Answer {
+        let signed = signed_call(call, params, USER, PASSWORD, KEY);
+        self.post_form(&format!("/api/{}", call.name()), &signed)
+            .await
+    }
+
+    /// POSTs signed parameters of `call`, as the admin, to `path` (an alias or a `/billing`
+    /// path of the call).
+    pub async fn request_at(&self, path: &str, call: ApiCall, params: &[(&str, &str)]) -> Answer {
+        let signed = signed_call(call, params, USER, PASSWORD, KEY);
+        self.post_form(path, &signed).await
+    }
+
+    /// POSTs the parameters of `call`, signed with `key`, as `user` to `/api/<call>`.
+    pub async fn request_as(
+        &self,
+        call: ApiCall,
+        params: &[(&str, &str)],
+        user: &str,
+        password: &str,
+        key: &str,
+    ) -> Answer {
+        let signed = signed_call(call, params, user, password, key);
+        self.post_form(&format!("/api/{}", call.name()), &signed)
+            .await
+    }
+
     /// POSTs exactly these parameters as a form.
     pub async fn post_form(&self, path: &str, params: &[(String, String)]) -> Answer {
         self.post_form_at(&self.address, path, params).await
@@ -231,18 +261,27 @@ pub fn signed_with(
     password: &str,
     key: &str,
 ) -> Vec<(String, String)> {
+    signed_call(ApiCall::CcByCli, params, user, password, key)
+}
+
+/// `u`, `p`, the parameters and the right `hash` of `call` for them.
+pub fn signed_call(
+    call: ApiCall,
+    params: &[(&str, &str)],
+    user: &str,
+    password: &str,
+    key: &str,
+) -> Vec<(String, String)> {
     let value = |name: &str| {
         params
             .iter()
             .find(|(param, _)| *param == name)
             .map(|(_, value)| *value)
     };
-    let hash = HashedParams {
-        pin: value("pin"),
-        amount: value("amount"),
-        callerid: value("callerid"),
-        cardgroup_id: value("cardgroup_id").or_else(|| value("cardgroup")),
-    }
+    let hash = HashedParams::of(call, |name| match name {
+        "cardgroup_id" => value("cardgroup_id").or_else(|| value("cardgroup")),
+        name => value(name),
+    })
     .mor_hash(key);
     let mut all: Vec<(String, String)> =
         vec![("u".into(), user.into()), ("p".into(), password.into())];
@@ -284,6 +323,102 @@ impl Answer {
         assert_eq!(self.status, 200);
         assert_eq!(self.body, format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>\n  <error>{text}</error>\n</status>\n"));
     }
+}
+
+impl Answer {
+    /// The body is exactly this action error of `card_group_get`, `card_from_group_sell` or
+    /// `card_payment_add` (card_calls.md §1: `<page><status><error>`). `card_balance_get`'s
+    /// are cc_by_cli's envelope: [`Answer::assert_action_error`].
+    #[track_caller]
+    pub fn assert_card_error(&self, text: &str) {
+        assert_eq!(self.status, 200);
+        assert_eq!(self.body, card_error(text));
+    }
+}
+
+/// The error texts card_calls.md §6 adds to cc_by_cli's.
+pub const CARD_ERRORS: [&str; 8] = [
+    "Cardgroup was not found",
+    "Free cards was not found",
+    "Card is already sold",
+    "Calling Card was not found",
+    "You are not authorized to use this functionality",
+    "Feature Disabled",
+    "Currency was not found",
+    "Currency disabled",
+];
+
+/// Whether `text` is one of the error texts of either spec.
+pub fn is_spec_error(text: &str) -> bool {
+    crate::checks::SPEC_ERRORS.contains(&text) || CARD_ERRORS.contains(&text)
+}
+
+/// The action error of `card_group_get`, `card_from_group_sell` and `card_payment_add`.
+pub fn card_error(text: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <status>\n    <error>{text}</error>\n  </status>\n</page>\n"
+    )
+}
+
+/// Adds a user of `usertype` with the password `pw`.
+pub fn add_user(app: &TestApp, name: &str, usertype: UserType, owner: OwnerId) -> UserId {
+    admin::create_user(&app.db, name, "pw", &usertype, owner, &Money::zero()).unwrap()
+}
+
+/// The id of the user every test calls as.
+pub fn admin_id(app: &TestApp) -> UserId {
+    admin::user_id(&app.db, USER)
+        .unwrap()
+        .expect("the admin exists")
+}
+
+/// An unsold card with no caller ID (free when `balance` is above zero), its PIN drawn.
+pub fn add_card(app: &TestApp, group: CardGroupId, number: &str, balance: &str) -> CardId {
+    add_card_with(app, group, number, None, balance, false, None)
+}
+
+/// A card with these codes, balance (an opening: no payment), sold flag and caller ID.
+pub fn add_card_with(
+    app: &TestApp,
+    group: CardGroupId,
+    number: &str,
+    pin: Option<&str>,
+    balance: &str,
+    sold: bool,
+    callerid: Option<&str>,
+) -> CardId {
+    let spec = admin::CardSpec {
+        cardgroup_id: group,
+        balance: money(balance),
+        pin: pin.map(|pin| Pin::parse(pin).unwrap()),
+        number: Some(CardNumber::parse(number).unwrap()),
+        callerid: callerid.map(|cli| CallerId::parse(cli).unwrap()),
+        sold,
+    };
+    admin::create_card(&app.db, &spec).unwrap()
+}
+
+/// A row of `taxes` with these rates (the others off).
+pub fn add_tax(app: &TestApp, rates: &[&str], compound: bool) -> TaxId {
+    let mut values: [BigDecimal; 4] = Default::default();
+    let mut enabled = [false; 4];
+    for (index, rate) in rates.iter().enumerate() {
+        values[index] = BigDecimal::from_str(rate).unwrap();
+        enabled[index] = true;
+    }
+    let spec = admin::TaxSpec {
+        values,
+        enabled,
+        compound,
+    };
+    admin::create_tax(&app.db, &spec).unwrap()
+}
+
+/// The card with this number.
+pub fn card_numbered(app: &TestApp, number: &str) -> Card {
+    admin::card_by_number(&app.db, &CardNumber::parse(number).unwrap())
+        .unwrap()
+        .unwrap_or_else(|| panic!("no card {number}"))
 }
 
 pub fn action_error(text: &str) -> String {

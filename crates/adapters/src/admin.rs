@@ -17,7 +17,7 @@ use crate::error::{store_error, AdapterError};
 use crate::ledger::{insert_card_row, last_insert_id, CardValues};
 use crate::money_sql;
 use crate::rows::{self, CardGroupRow};
-use crate::schema::{callerids, cardgroups, conflines, currencies, devices, taxes, users};
+use crate::schema::{callerids, cardgroups, cards, conflines, currencies, devices, taxes, users};
 use crate::SecureCodes;
 
 /// A card group to create.
@@ -35,6 +35,28 @@ pub struct CardGroupSpec {
     pub tax_id: Option<TaxId>,
     /// The currency its prices are in (`tell_balance_in_currency`); blank for the system one.
     pub currency: String,
+    /// A card's price, net of tax, in the system currency (`cardgroups.price`).
+    pub price: Money,
+    /// The picture's file name, served under `/billing/cards/` (`cardgroups.image`).
+    pub image: String,
+    /// `cardgroups.description`.
+    pub description: String,
+}
+
+/// MOR's picture of a card group that has none of its own.
+pub const DEFAULT_CARD_GROUP_IMAGE: &str = "example.jpg";
+
+/// What to change of a card group; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CardGroupChange {
+    /// A new price, net of tax, in the system currency.
+    pub price: Option<Money>,
+    /// A new picture file name.
+    pub image: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// Hide the group (and with it its cards) from the API, or show it again.
+    pub hidden: Option<bool>,
 }
 
 impl Default for CardGroupSpec {
@@ -47,6 +69,9 @@ impl Default for CardGroupSpec {
             pin_length: DEFAULT_PIN_LENGTH,
             tax_id: None,
             currency: String::new(),
+            price: Money::zero(),
+            image: DEFAULT_CARD_GROUP_IMAGE.to_owned(),
+            description: String::new(),
         }
     }
 }
@@ -110,6 +135,7 @@ pub fn create_user(
 pub fn create_card_group(db: &Database, spec: &CardGroupSpec) -> Result<CardGroupId, AdapterError> {
     let number_length = code_length_column(spec.number_length)?;
     let pin_length = code_length_column(spec.pin_length)?;
+    let price = money_sql::to_sql(&spec.price)?;
     db.in_transaction(|conn| {
         diesel::insert_into(cardgroups::table)
             .values((
@@ -119,6 +145,9 @@ pub fn create_card_group(db: &Database, spec: &CardGroupSpec) -> Result<CardGrou
                 cardgroups::pin_length.eq(pin_length),
                 cardgroups::tax_id.eq(spec.tax_id.map(|id| id.0)),
                 cardgroups::tell_balance_in_currency.eq(&spec.currency),
+                cardgroups::price.eq(&price),
+                cardgroups::image.eq(&spec.image),
+                cardgroups::description.eq(&spec.description),
             ))
             .execute(conn)
             .map_err(store_error)?;
@@ -142,6 +171,7 @@ pub fn create_card(db: &Database, spec: &CardSpec) -> Result<CardId, AdapterErro
             .optional()
             .map_err(store_error)?
             .map(rows::card_group)
+            .transpose()?
             .ok_or_else(|| AdapterError::NotFound(format!("card group {}", spec.cardgroup_id)))?;
         // The call's rule for new codes (the group's lengths, draws again on a collision).
         let chosen = ChosenCodes {
@@ -167,6 +197,100 @@ pub fn create_card(db: &Database, spec: &CardSpec) -> Result<CardId, AdapterErro
                 )
             },
         )?)
+    })
+}
+
+/// Changes a card group's price, picture, description or visibility, in one statement.
+pub fn update_card_group(
+    db: &Database,
+    id: CardGroupId,
+    change: &CardGroupChange,
+) -> Result<(), AdapterError> {
+    if *change == CardGroupChange::default() {
+        return Ok(());
+    }
+    let price = change.price.as_ref().map(money_sql::to_sql).transpose()?;
+    let columns = CardGroupColumns {
+        price: price.as_deref(),
+        image: change.image.as_deref(),
+        description: change.description.as_deref(),
+        hidden: change.hidden.map(i32::from),
+    };
+    db.in_transaction(|conn| {
+        let updated = diesel::update(cardgroups::table.find(id.0))
+            .set(&columns)
+            .execute(conn)
+            .map_err(store_error)?;
+        // MySQL counts only rows the UPDATE changed: 0 may also mean "already so".
+        if updated == 0 && !card_group_exists(conn, id)? {
+            return Err(AdapterError::NotFound(format!("card group {id}")));
+        }
+        Ok(())
+    })
+}
+
+/// The columns [`update_card_group`] sets: those that are `Some`.
+#[derive(diesel::AsChangeset)]
+#[diesel(table_name = cardgroups)]
+struct CardGroupColumns<'a> {
+    price: Option<&'a str>,
+    image: Option<&'a str>,
+    description: Option<&'a str>,
+    hidden: Option<i32>,
+}
+
+fn card_group_exists(conn: &mut AnyConnection, id: CardGroupId) -> Result<bool, StoreError> {
+    cardgroups::table
+        .find(id.0)
+        .select(cardgroups::id)
+        .first::<i64>(conn)
+        .optional()
+        .map(|row| row.is_some())
+        .map_err(store_error)
+}
+
+/// Hides the card with this number from the API, or shows it again.
+pub fn set_card_hidden(
+    db: &Database,
+    number: &CardNumber,
+    hidden: bool,
+) -> Result<(), AdapterError> {
+    db.in_transaction(|conn| {
+        let found = cards::table
+            .filter(cards::number.eq(number.as_str()))
+            .select((cards::id, cards::number))
+            .first::<(i64, String)>(conn)
+            .optional()
+            .map_err(store_error)?;
+        let Some((id, _)) = rows::exactly(found, number.as_str(), |(_, stored)| Some(stored))
+        else {
+            return Err(AdapterError::NotFound(format!("card {}", number.as_str())));
+        };
+        diesel::update(cards::table.find(id))
+            .set(cards::hidden.eq(i32::from(hidden)))
+            .execute(conn)
+            .map_err(store_error)?;
+        Ok(())
+    })
+}
+
+/// Enables or disables the currency `name`: `card_payment_add` refuses a disabled one.
+pub fn set_currency_active(db: &Database, name: &str, active: bool) -> Result<(), AdapterError> {
+    db.in_transaction(|conn| {
+        let found = currencies::table
+            .filter(currencies::name.eq(name))
+            .select((currencies::id, currencies::name))
+            .first::<(i64, String)>(conn)
+            .optional()
+            .map_err(store_error)?;
+        let Some((id, _)) = rows::exactly(found, name, |(_, stored)| Some(stored)) else {
+            return Err(AdapterError::NotFound(format!("currency {name}")));
+        };
+        diesel::update(currencies::table.find(id))
+            .set(currencies::active.eq(i32::from(active)))
+            .execute(conn)
+            .map_err(store_error)?;
+        Ok(())
     })
 }
 

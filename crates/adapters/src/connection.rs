@@ -37,12 +37,14 @@ pub enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
-/// Which database a [`Database`] talks to.
+/// Which database a [`Database`] talks to: the one enum that names the backends (beside
+/// diesel's [`AnyConnection`], which holds a connection of each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     /// An SQLite file.
     Sqlite,
     /// A MySQL or MariaDB server.
+    #[cfg(feature = "mysql")]
     Mysql,
 }
 
@@ -55,6 +57,7 @@ impl Backend {
     pub fn default_pool_size(self) -> u32 {
         match self {
             Backend::Sqlite => SQLITE_MAX_POOL,
+            #[cfg(feature = "mysql")]
             Backend::Mysql => 8,
         }
     }
@@ -128,13 +131,13 @@ impl SqliteSynchronous {
 /// foreign_keys pragma: MOR's schema declares no foreign keys.)
 const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000;";
 
-/// Where to connect, from the URL's scheme. `establish` on the enum would try each backend in
-/// turn, and SQLite accepts any string as a file name, so the scheme decides instead.
+/// Where to connect: the backend, from the URL's scheme, and the address it understands (an
+/// SQLite file's path, a MySQL URL). `establish` on the enum would try each backend in turn,
+/// and SQLite accepts any string as a file name, so the scheme decides instead.
 #[derive(Clone)]
-enum Target {
-    Sqlite(String),
-    #[cfg(feature = "mysql")]
-    Mysql(String),
+struct Target {
+    backend: Backend,
+    address: String,
 }
 
 impl Target {
@@ -143,11 +146,17 @@ impl Target {
             if path.is_empty() {
                 return Err(AdapterError::UnsupportedUrl(url.to_owned()));
             }
-            return Ok(Target::Sqlite(path.to_owned()));
+            return Ok(Target {
+                backend: Backend::Sqlite,
+                address: path.to_owned(),
+            });
         }
         if url.starts_with("mysql://") {
             #[cfg(feature = "mysql")]
-            return Ok(Target::Mysql(url.to_owned()));
+            return Ok(Target {
+                backend: Backend::Mysql,
+                address: url.to_owned(),
+            });
             #[cfg(not(feature = "mysql"))]
             return Err(AdapterError::MysqlNotCompiled);
         }
@@ -155,12 +164,28 @@ impl Target {
         let scheme = url.split_once("://").map_or("(none)", |(scheme, _)| scheme);
         Err(AdapterError::UnsupportedUrl(format!("scheme {scheme}")))
     }
+}
 
-    fn backend(&self) -> Backend {
+/// What [`Database::migrate`] does.
+#[derive(Debug, Clone, Copy)]
+enum Migration {
+    /// Applies the pending migrations.
+    Pending,
+    /// Reverts the newest one.
+    #[cfg(feature = "testing")]
+    RevertNewest,
+}
+
+impl Migration {
+    fn run<B: diesel::backend::Backend>(
+        self,
+        conn: &mut impl MigrationHarness<B>,
+        migrations: EmbeddedMigrations,
+    ) -> diesel::migration::Result<()> {
         match self {
-            Target::Sqlite(_) => Backend::Sqlite,
-            #[cfg(feature = "mysql")]
-            Target::Mysql(_) => Backend::Mysql,
+            Migration::Pending => conn.run_pending_migrations(migrations).map(drop),
+            #[cfg(feature = "testing")]
+            Migration::RevertNewest => conn.revert_last_migration(migrations).map(drop),
         }
     }
 }
@@ -186,7 +211,7 @@ impl fmt::Debug for Manager {
     // The URL may carry a password: show only the backend.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Manager")
-            .field("backend", &self.target.backend())
+            .field("backend", &self.target.backend)
             .finish()
     }
 }
@@ -208,10 +233,11 @@ impl ManageConnection for Manager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Session, Self::Error> {
-        let mut conn = match &self.target {
-            Target::Sqlite(path) => SqliteConnection::establish(path).map(AnyConnection::Sqlite),
+        let address = &self.target.address;
+        let mut conn = match self.target.backend {
+            Backend::Sqlite => SqliteConnection::establish(address).map(AnyConnection::Sqlite),
             #[cfg(feature = "mysql")]
-            Target::Mysql(url) => mysql::establish(url).map(AnyConnection::Mysql),
+            Backend::Mysql => mysql::establish(address).map(AnyConnection::Mysql),
         }
         .map_err(diesel::r2d2::Error::ConnectionError)?;
         #[cfg(feature = "mysql")]
@@ -327,25 +353,23 @@ impl Database {
     /// the first connection cannot be made.
     pub fn connect(url: &str, settings: PoolSettings) -> Result<Database, AdapterError> {
         let target = Target::parse(url)?;
-        let backend = target.backend();
+        let backend = target.backend;
         let max_size = settings
             .max_size
             .unwrap_or_else(|| backend.default_pool_size())
             .max(1);
+        // SQLite: the file is switched to WAL once, and the pool capped; MySQL: sessions get a
+        // watchdog.
         let max_size = match backend {
-            Backend::Sqlite => max_size.min(SQLITE_MAX_POOL),
+            Backend::Sqlite => {
+                prepare_sqlite_file(&target.address)?;
+                max_size.min(SQLITE_MAX_POOL)
+            }
+            #[cfg(feature = "mysql")]
             Backend::Mysql => max_size,
         };
-        // SQLite: the file is switched to WAL once; MySQL: sessions get a watchdog.
         #[cfg(feature = "mysql")]
-        let watchdog = match &target {
-            Target::Sqlite(path) => prepare_sqlite_file(path).map(|()| None)?,
-            Target::Mysql(url) => Some(Watchdog::new(url)),
-        };
-        #[cfg(not(feature = "mysql"))]
-        let Target::Sqlite(path) = &target;
-        #[cfg(not(feature = "mysql"))]
-        prepare_sqlite_file(path)?;
+        let watchdog = (backend == Backend::Mysql).then(|| Watchdog::new(&target.address));
         let pool = Pool::builder()
             .max_size(max_size)
             .connection_timeout(settings.connection_timeout)
@@ -375,18 +399,35 @@ impl Database {
     /// Not watched: a migration may take minutes on a large MOR database (an index on
     /// `actions`), far past a request's statement deadline.
     pub fn run_migrations(&self) -> Result<(), AdapterError> {
+        self.migrate(Migration::Pending)
+    }
+
+    /// Reverts the newest migration, leaving the database as the previous release migrated
+    /// it (tests of an upgrade).
+    #[cfg(feature = "testing")]
+    pub fn revert_newest_migration(&self) -> Result<(), AdapterError> {
+        self.migrate(Migration::RevertNewest)
+    }
+
+    /// Runs SQL statements as they are (tests that set up rows in a past schema).
+    #[cfg(feature = "testing")]
+    pub fn execute_sql(&self, sql: &str) -> Result<(), AdapterError> {
+        let mut conn = self.connection()?;
+        conn.batch_execute(sql).map_err(store_error)?;
+        Ok(())
+    }
+
+    fn migrate(&self, migration: Migration) -> Result<(), AdapterError> {
         let mut conn = self
             .pool
             .get()
             .map_err(|error| StoreError::Failure(format!("no database connection: {error}")))?;
-        let applied = match &mut conn.conn {
+        let migrated = match &mut conn.conn {
             #[cfg(feature = "mysql")]
-            AnyConnection::Mysql(inner) => inner.run_pending_migrations(MYSQL_MIGRATIONS).map(drop),
-            AnyConnection::Sqlite(inner) => {
-                inner.run_pending_migrations(SQLITE_MIGRATIONS).map(drop)
-            }
+            AnyConnection::Mysql(inner) => migration.run(inner, MYSQL_MIGRATIONS),
+            AnyConnection::Sqlite(inner) => migration.run(inner, SQLITE_MIGRATIONS),
         };
-        applied.map_err(|error| AdapterError::Migration(error.to_string()))
+        migrated.map_err(|error| AdapterError::Migration(error.to_string()))
     }
 
     /// A health check: a connection can be had and answers a query.
@@ -403,6 +444,9 @@ impl Database {
     /// answers fast. A pool whose connections are all busy (or stalled, as during a Galera
     /// node's eviction) is waited on for the rest of the timeout.
     pub(crate) fn connection(&self) -> Result<Checkout, StoreError> {
+        if self.pool.state().idle_connections == 0 {
+            metrics::counter!(POOL_WAITS).increment(1);
+        }
         let first_wait = UNREACHABLE_AFTER.min(self.connection_timeout);
         let conn = match self.pool.get_timeout(first_wait) {
             Ok(conn) => Ok(conn),
@@ -458,11 +502,65 @@ impl Database {
             if !again || started.elapsed() + pause >= self.retry_budget {
                 return outcome.map_err(Failed::into_inner);
             }
-            tracing::debug!(attempt, "transaction lost a race; retrying");
+            let cause = match &outcome {
+                Err(failed) => retry_cause(failed, conn.was_killed()),
+                Ok(_) => "other",
+            };
+            metrics::counter!(TRANSACTION_RETRIES, "cause" => cause).increment(1);
+            tracing::debug!(attempt, cause, "transaction lost a race; retrying");
             drop(conn);
             std::thread::sleep(pause);
             attempt += 1;
         }
+    }
+}
+
+/// `morcc_transaction_retries_total{cause}`: units of work run again after a lost race.
+pub const TRANSACTION_RETRIES: &str = "morcc_transaction_retries_total";
+/// `morcc_db_pool_waits_total`: checkouts that found no idle connection in the pool.
+pub const POOL_WAITS: &str = "morcc_db_pool_waits_total";
+
+/// The pool's connections at this moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolConnections {
+    /// Checked out by a unit of work.
+    pub in_use: u32,
+    /// Open and waiting for one.
+    pub idle: u32,
+}
+
+impl Database {
+    /// How many of the pool's connections are in use and idle.
+    pub fn pool_connections(&self) -> PoolConnections {
+        let state = self.pool.state();
+        PoolConnections {
+            in_use: state.connections - state.idle_connections,
+            idle: state.idle_connections,
+        }
+    }
+}
+
+/// Why a unit of work is run again, as a bounded label: what the server reported.
+fn retry_cause<E: Retryable>(failed: &Failed<E>, killed: bool) -> &'static str {
+    let (message, at_commit) = match failed {
+        Failed::Before(error) => (error.conflict_message().unwrap_or_default(), false),
+        Failed::AtCommit(error) => (error.conflict_message().unwrap_or_default(), true),
+    };
+    if killed {
+        "session_killed"
+    } else if at_commit {
+        // Galera reports a failed certification as a deadlock at COMMIT.
+        "certification"
+    } else if message.contains("Deadlock") {
+        "deadlock"
+    } else if message.contains("Lock wait timeout") {
+        "lock_wait_timeout"
+    } else if message.contains("locked") || message.contains("busy") {
+        "database_busy"
+    } else if message.contains("idempotency key") {
+        "idempotency_key"
+    } else {
+        "unique_key"
     }
 }
 

@@ -10,8 +10,9 @@ use morcc_domain::{
     UserType,
 };
 
-use crate::connection::{AnyConnection, Database};
+use crate::connection::Database;
 use crate::error::store_error;
+use crate::retention::seconds_ago;
 use crate::rows;
 use crate::schema::{actions, conflines, users};
 
@@ -85,19 +86,16 @@ impl AuditLog for Database {
         // The database's own clock decides what is recent: every instance then judges the
         // same rows alike, whatever its own clock says.
         let seconds = window.as_secs().min(i64::MAX as u64) as i64;
-        let (since, until) = match &*conn {
-            #[cfg(feature = "mysql")]
-            AnyConnection::Mysql(_) => ("`date` >= NOW() - INTERVAL ", " SECOND"),
-            AnyConnection::Sqlite(_) => ("`date` >= datetime('now', '-' || ", " || ' seconds')"),
-        };
+        let (before, after) = seconds_ago(&conn);
         let recent = || {
             actions::table
                 .filter(actions::action.eq(FAILURE_ACTION))
                 .filter(actions::user_id.eq(NO_USER))
                 .filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>(since)
+                    diesel::dsl::sql::<diesel::sql_types::Bool>("`date` >= ")
+                        .sql(before)
                         .bind::<diesel::sql_types::BigInt, _>(seconds)
-                        .sql(until),
+                        .sql(after),
                 )
         };
         let by_username: i64 = recent()

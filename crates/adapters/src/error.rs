@@ -94,25 +94,39 @@ fn is_lost_race(message: &str) -> bool {
 
 /// Whether an error is a lost race that running the transaction again may win.
 pub(crate) trait Retryable {
+    /// The message of a [`StoreError::Conflict`], wherever it is wrapped.
+    fn conflict_message(&self) -> Option<&str>;
+
     /// True for [`StoreError::Conflict`], wherever it is wrapped.
-    fn is_conflict(&self) -> bool;
+    fn is_conflict(&self) -> bool {
+        self.conflict_message().is_some()
+    }
 }
 
 impl Retryable for StoreError {
-    fn is_conflict(&self) -> bool {
-        matches!(self, StoreError::Conflict(_))
+    fn conflict_message(&self) -> Option<&str> {
+        match self {
+            StoreError::Conflict(message) => Some(message),
+            _ => None,
+        }
     }
 }
 
 impl Retryable for morcc_domain::UnitError {
-    fn is_conflict(&self) -> bool {
-        matches!(self, morcc_domain::UnitError::Store(error) if error.is_conflict())
+    fn conflict_message(&self) -> Option<&str> {
+        match self {
+            morcc_domain::UnitError::Store(error) => error.conflict_message(),
+            morcc_domain::UnitError::Refused => None,
+        }
     }
 }
 
 impl Retryable for AdapterError {
-    fn is_conflict(&self) -> bool {
-        matches!(self, AdapterError::Store(error) if error.is_conflict())
+    fn conflict_message(&self) -> Option<&str> {
+        match self {
+            AdapterError::Store(error) => error.conflict_message(),
+            _ => None,
+        }
     }
 }
 

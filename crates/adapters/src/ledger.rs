@@ -2,11 +2,11 @@
 
 use diesel::dsl::now;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Bool};
 use morcc_domain::{
-    CallerId, Card, CardGroup, CardGroupId, CardId, CardKey, Catalog, Currency, Device, DeviceId,
-    DeviceUser, Ledger, Money, NewCard, Payment, Pin, Store, StoreError, Tax, TaxId, UnitError,
-    User, UserId,
+    CallerId, Card, CardGroup, CardGroupId, CardId, CardKey, CardNumber, Catalog, Currency, Device,
+    DeviceId, DeviceUser, Fingerprint, IdempotencyKey, Ledger, Money, NewCard, Payment, Pin, Sale,
+    Store, StoreError, StoredReply, Tax, TaxId, UnitError, User, UserId,
 };
 
 use crate::connection::{AnyConnection, Database};
@@ -15,8 +15,8 @@ use crate::money_sql;
 #[cfg(feature = "mysql")]
 use crate::mysql;
 use crate::rows::{self, CardGroupRow, CardRow, TaxRow, UserRow};
-use crate::schema::{callerids, cardgroups, cards, currencies, devices, payments, providers};
-use crate::schema::{taxes, users};
+use crate::schema::{actions, callerids, cardgroups, cards, cclineitems, ccorders, currencies};
+use crate::schema::{devices, idempotency_keys, payments, providers, taxes, users};
 
 /// MOR's system currency: `currencies.id` 1.
 const SYSTEM_CURRENCY_ID: i64 = 1;
@@ -50,6 +50,7 @@ impl Store for Database {
                 ledger: SqlLedger {
                     conn,
                     in_transaction: true,
+                    wrote: false,
                 },
                 lost: None,
             };
@@ -68,6 +69,7 @@ impl Store for Database {
         let outcome = work(&mut SqlLedger {
             conn: &mut conn,
             in_transaction: false,
+            wrote: false,
         });
         #[cfg(feature = "mysql")]
         if matches!(outcome, Err(UnitError::Store(_))) {
@@ -144,6 +146,40 @@ impl Ledger for AbortAware<'_> {
     fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError> {
         self.run(|ledger| ledger.record_payment(payment))
     }
+    fn lock_card_by_number(&mut self, number: &CardNumber) -> Result<Option<Card>, StoreError> {
+        self.run(|ledger| ledger.lock_card_by_number(number))
+    }
+    fn free_card_count(&mut self, group: CardGroupId) -> Result<u64, StoreError> {
+        self.run(|ledger| ledger.free_card_count(group))
+    }
+    fn lock_free_cards(
+        &mut self,
+        group: CardGroupId,
+        limit: usize,
+    ) -> Result<Vec<Card>, StoreError> {
+        self.run(|ledger| ledger.lock_free_cards(group, limit))
+    }
+    fn record_sale(&mut self, sale: &Sale) -> Result<(), StoreError> {
+        self.run(|ledger| ledger.record_sale(sale))
+    }
+    fn kept_reply(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<StoredReply>, StoreError> {
+        self.run(|ledger| ledger.kept_reply(user, key))
+    }
+    fn keep_reply(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+        reply: &StoredReply,
+    ) -> Result<(), StoreError> {
+        self.run(|ledger| ledger.keep_reply(user, key, reply))
+    }
+    fn has_written(&self) -> bool {
+        self.ledger.has_written()
+    }
 }
 
 impl Catalog for AbortAware<'_> {
@@ -167,6 +203,8 @@ struct SqlLedger<'c> {
     conn: &'c mut AnyConnection,
     /// False for a look-up: reads take no locks and writes fail with [`StoreError::ReadOnly`].
     in_transaction: bool,
+    /// Whether a write was made (or attempted) through this ledger.
+    wrote: bool,
 }
 
 impl SqlLedger<'_> {
@@ -236,6 +274,18 @@ impl SqlLedger<'_> {
         exact_card(row, cli.as_str(), rows::card_callerid)
     }
 
+    /// The SQL condition "the card's balance is above zero". MySQL compares its `DECIMAL`
+    /// with 0 exactly. SQLite holds the canonical decimal text (`money_sql`), where a positive
+    /// value is one without a sign that has a non-zero digit: decided on the text, so no value
+    /// passes through a float.
+    fn positive_balance(&self) -> diesel::expression::SqlLiteral<Bool> {
+        diesel::dsl::sql::<Bool>(if self.is_mysql() {
+            "`cards`.`balance` > 0"
+        } else {
+            "(`cards`.`balance` NOT LIKE '-%' AND `cards`.`balance` GLOB '*[1-9]*')"
+        })
+    }
+
     fn is_mysql(&self) -> bool {
         match self.conn {
             #[cfg(feature = "mysql")]
@@ -244,8 +294,10 @@ impl SqlLedger<'_> {
         }
     }
 
-    fn writable(&self) -> Result<(), StoreError> {
+    /// Every write asks first: a look-up's ledger refuses it, a transaction's notes it.
+    fn writable(&mut self) -> Result<(), StoreError> {
         if self.in_transaction {
+            self.wrote = true;
             Ok(())
         } else {
             Err(StoreError::ReadOnly)
@@ -391,17 +443,188 @@ impl Ledger for SqlLedger<'_> {
             .map(drop)
             .map_err(store_error)
     }
+
+    fn lock_card_by_number(&mut self, number: &CardNumber) -> Result<Option<Card>, StoreError> {
+        let query = cards::table
+            .filter(cards::number.eq(number.as_str()))
+            .select(rows::CARD_COLUMNS);
+        let row = first_locked!(self, query, CardRow).map_err(store_error)?;
+        exact_card(row, number.as_str(), rows::card_number)
+    }
+
+    fn free_card_count(&mut self, group: CardGroupId) -> Result<u64, StoreError> {
+        let positive = self.positive_balance();
+        let count = cards::table
+            .filter(cards::cardgroup_id.eq(group.0))
+            .filter(cards::sold.eq(0))
+            .filter(cards::hidden.eq(0))
+            .filter(cards::callerid.is_null().or(cards::callerid.eq("")))
+            .filter(positive)
+            .count()
+            .get_result::<i64>(self.conn)
+            .map_err(store_error)?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
+    fn lock_free_cards(
+        &mut self,
+        group: CardGroupId,
+        limit: usize,
+    ) -> Result<Vec<Card>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let positive = self.positive_balance();
+        let query = cards::table
+            .filter(cards::cardgroup_id.eq(group.0))
+            .filter(cards::sold.eq(0))
+            .filter(cards::hidden.eq(0))
+            .filter(cards::callerid.is_null().or(cards::callerid.eq("")))
+            .filter(positive)
+            .order((cards::number, cards::id))
+            .limit(limit)
+            .select(rows::CARD_COLUMNS);
+        let found = match &mut *self.conn {
+            // A buyer passes over the cards another sale in flight has locked, rather than
+            // waiting for it and then finding them sold.
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(inner) if self.in_transaction => {
+                query.for_update().skip_locked().load::<CardRow>(inner)
+            }
+            #[cfg(feature = "mysql")]
+            AnyConnection::Mysql(inner) => query.load::<CardRow>(inner),
+            AnyConnection::Sqlite(inner) => query.load::<CardRow>(inner),
+        };
+        found
+            .map_err(store_error)?
+            .into_iter()
+            .map(rows::card)
+            .collect()
+    }
+
+    fn record_sale(&mut self, sale: &Sale) -> Result<(), StoreError> {
+        self.writable()?;
+        let amount = money_sql::to_sql(&sale.amount())?;
+        diesel::insert_into(ccorders::table)
+            .values((
+                ccorders::ordertype.eq("unspecified"),
+                ccorders::email.eq(&sale.email),
+                ccorders::amount.eq(amount),
+                ccorders::currency.eq(&sale.currency),
+                ccorders::date_added.eq(now),
+                ccorders::completed.eq(1),
+                ccorders::owner_id.eq(sale.owner_id.0),
+            ))
+            .execute(self.conn)
+            .map_err(store_error)?;
+        let order = last_insert_id(self.conn)?;
+        for card in &sale.cards {
+            let price = money_sql::to_sql(&card.price)?;
+            diesel::insert_into(cclineitems::table)
+                .values((
+                    cclineitems::ccorder_id.eq(order),
+                    cclineitems::cardgroup_id.eq(card.cardgroup_id.0),
+                    cclineitems::card_id.eq(card.card_id.0),
+                    cclineitems::quantity.eq(1),
+                    cclineitems::price.eq(price),
+                ))
+                .execute(self.conn)
+                .map_err(store_error)?;
+            diesel::insert_into(actions::table)
+                .values((
+                    actions::user_id.eq(sale.seller.0),
+                    actions::date.eq(now),
+                    actions::action.eq("card_sell_over_api"),
+                    actions::target_id.eq(card.card_id.0),
+                    actions::target_type.eq("Card"),
+                ))
+                .execute(self.conn)
+                .map_err(store_error)?;
+        }
+        Ok(())
+    }
+
+    fn kept_reply(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<StoredReply>, StoreError> {
+        let query = idempotency_keys::table
+            .filter(idempotency_keys::user_id.eq(user.0))
+            .filter(idempotency_keys::idempotency_key.eq(key.as_str()))
+            .select((
+                idempotency_keys::idempotency_key,
+                idempotency_keys::fingerprint,
+                idempotency_keys::body,
+            ));
+        let row = first_locked!(self, query, (String, String, String)).map_err(store_error)?;
+        Ok(
+            rows::exactly(row, key.as_str(), |(stored, _, _)| Some(stored)).map(
+                |(_, fingerprint, body)| StoredReply {
+                    fingerprint: Fingerprint::from_stored(fingerprint),
+                    body,
+                },
+            ),
+        )
+    }
+
+    fn keep_reply(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+        reply: &StoredReply,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        let inserted = diesel::insert_into(idempotency_keys::table)
+            .values((
+                idempotency_keys::user_id.eq(user.0),
+                idempotency_keys::idempotency_key.eq(key.as_str()),
+                idempotency_keys::fingerprint.eq(reply.fingerprint.as_str()),
+                idempotency_keys::body.eq(&reply.body),
+                idempotency_keys::created_at.eq(now),
+            ))
+            .execute(self.conn)
+            .map(drop)
+            .map_err(store_error);
+        match inserted {
+            // A copy of the request in flight kept it first: run again, and be answered from it.
+            Err(StoreError::Duplicate) if self.holds_key(user, key)? => Err(StoreError::Conflict(
+                "the idempotency key was kept by a concurrent request".into(),
+            )),
+            Err(StoreError::Duplicate) => Err(StoreError::Failure(
+                "the idempotency key differs from a stored one only by trailing spaces".into(),
+            )),
+            outcome => outcome,
+        }
+    }
+
+    fn has_written(&self) -> bool {
+        self.wrote
+    }
+}
+
+impl SqlLedger<'_> {
+    /// Whether the row of `key` for `user` exists with exactly this key (MySQL's PAD SPACE
+    /// collation takes `k ` for `k`).
+    fn holds_key(&mut self, user: UserId, key: &IdempotencyKey) -> Result<bool, StoreError> {
+        let stored = idempotency_keys::table
+            .filter(idempotency_keys::user_id.eq(user.0))
+            .filter(idempotency_keys::idempotency_key.eq(key.as_str()))
+            .select(idempotency_keys::idempotency_key)
+            .load::<String>(self.conn)
+            .map_err(store_error)?;
+        Ok(stored.iter().any(|stored| stored == key.as_str()))
+    }
 }
 
 impl Catalog for SqlLedger<'_> {
     fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
-        Ok(cardgroups::table
+        cardgroups::table
             .find(id.0)
             .select(rows::CARD_GROUP_COLUMNS)
             .first::<CardGroupRow>(self.conn)
             .optional()
             .map_err(store_error)?
-            .map(rows::card_group))
+            .map(rows::card_group)
+            .transpose()
     }
 
     fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {

@@ -19,6 +19,7 @@ mod directory;
 mod error;
 mod ledger;
 mod money_sql;
+mod retention;
 #[cfg(feature = "mysql")]
 mod mysql;
 mod rows;
@@ -28,5 +29,8 @@ pub mod testing;
 
 pub use cache::CachedDirectory;
 pub use codes::SecureCodes;
-pub use connection::{Backend, Database, PoolSettings, SqliteSynchronous};
+pub use connection::{
+    Backend, Database, PoolConnections, PoolSettings, SqliteSynchronous, POOL_WAITS,
+    TRANSACTION_RETRIES,
+};
 pub use error::AdapterError;

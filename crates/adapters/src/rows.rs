@@ -28,6 +28,11 @@ pub(crate) fn card_callerid(row: &CardRow) -> Option<&str> {
     row.callerid.as_deref()
 }
 
+/// The stored number of a [`CardRow`].
+pub(crate) fn card_number(row: &CardRow) -> Option<&str> {
+    Some(&row.number)
+}
+
 /// The stored PIN of a [`CardRow`].
 pub(crate) fn card_pin(row: &CardRow) -> Option<&str> {
     Some(&row.pin)
@@ -43,6 +48,7 @@ pub(crate) const CARD_COLUMNS: (
     cards::sold,
     cards::active,
     cards::callerid,
+    cards::hidden,
 ) = (
     cards::id,
     cards::cardgroup_id,
@@ -52,6 +58,7 @@ pub(crate) const CARD_COLUMNS: (
     cards::sold,
     cards::active,
     cards::callerid,
+    cards::hidden,
 );
 
 /// A row of [`CARD_COLUMNS`].
@@ -65,6 +72,7 @@ pub(crate) struct CardRow {
     sold: i32,
     active: i32,
     callerid: Option<String>,
+    hidden: i32,
 }
 
 pub(crate) fn card(row: CardRow) -> Result<Card, StoreError> {
@@ -77,6 +85,7 @@ pub(crate) fn card(row: CardRow) -> Result<Card, StoreError> {
         sold,
         active,
         callerid,
+        hidden,
     } = row;
     Ok(Card {
         id: CardId(id),
@@ -90,6 +99,7 @@ pub(crate) fn card(row: CardRow) -> Result<Card, StoreError> {
         active: active != 0,
         // MOR may keep an empty string where no caller ID is bound.
         callerid: callerid.and_then(|cli| CallerId::parse(&cli).ok()),
+        hidden: hidden != 0,
     })
 }
 
@@ -123,6 +133,11 @@ pub(crate) const CARD_GROUP_COLUMNS: (
     cardgroups::pin_length,
     cardgroups::tax_id,
     cardgroups::tell_balance_in_currency,
+    cardgroups::name,
+    cardgroups::description,
+    cardgroups::image,
+    cardgroups::price,
+    cardgroups::hidden,
 ) = (
     cardgroups::id,
     cardgroups::owner_id,
@@ -130,6 +145,11 @@ pub(crate) const CARD_GROUP_COLUMNS: (
     cardgroups::pin_length,
     cardgroups::tax_id,
     cardgroups::tell_balance_in_currency,
+    cardgroups::name,
+    cardgroups::description,
+    cardgroups::image,
+    cardgroups::price,
+    cardgroups::hidden,
 );
 
 /// A row of [`CARD_GROUP_COLUMNS`].
@@ -142,10 +162,15 @@ pub(crate) struct CardGroupRow {
     tax_id: Option<i64>,
     /// `tell_balance_in_currency`.
     currency: String,
+    name: String,
+    description: Option<String>,
+    image: String,
+    price: String,
+    hidden: i32,
 }
 
-pub(crate) fn card_group(row: CardGroupRow) -> CardGroup {
-    CardGroup {
+pub(crate) fn card_group(row: CardGroupRow) -> Result<CardGroup, StoreError> {
+    Ok(CardGroup {
         id: CardGroupId(row.id),
         owner_id: OwnerId(row.owner_id),
         // Stored as read, but a negative length (nonsense) as 0, unset: what a length means
@@ -155,7 +180,12 @@ pub(crate) fn card_group(row: CardGroupRow) -> CardGroup {
         pin_length: usize::try_from(row.pin_length).unwrap_or(0),
         tax_id: row.tax_id.map(TaxId),
         currency: row.currency,
-    }
+        name: row.name,
+        description: row.description.unwrap_or_default(),
+        image: row.image,
+        price: money(&row.price)?,
+        hidden: row.hidden != 0,
+    })
 }
 
 /// The columns of a [`Tax`].
@@ -221,20 +251,29 @@ pub(crate) fn tax(row: TaxRow) -> Result<Tax, StoreError> {
 }
 
 /// The columns of a [`Currency`].
-pub(crate) const CURRENCY_COLUMNS: (currencies::name, currencies::exchange_rate) =
-    (currencies::name, currencies::exchange_rate);
+pub(crate) const CURRENCY_COLUMNS: (
+    currencies::name,
+    currencies::exchange_rate,
+    currencies::active,
+) = (
+    currencies::name,
+    currencies::exchange_rate,
+    currencies::active,
+);
 
 /// A row of [`CURRENCY_COLUMNS`].
 #[derive(diesel::Queryable)]
 pub(crate) struct CurrencyRow {
     pub(crate) name: String,
     exchange_rate: String,
+    active: i32,
 }
 
 pub(crate) fn currency(row: CurrencyRow) -> Result<Currency, StoreError> {
     Ok(Currency {
         name: row.name,
         exchange_rate: decimal(&row.exchange_rate)?,
+        active: row.active != 0,
     })
 }
 

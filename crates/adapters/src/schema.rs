@@ -41,6 +41,7 @@ diesel::table! {
         tax_id -> Nullable<BigInt>,
         tell_balance_in_currency -> Text,
         hidden -> Integer,
+        image -> Text,
     }
 }
 
@@ -56,6 +57,7 @@ diesel::table! {
         callerid -> Nullable<Text>,
         owner_id -> BigInt,
         first_use -> Nullable<Timestamp>,
+        hidden -> Integer,
     }
 }
 
@@ -137,6 +139,41 @@ diesel::table! {
         data4 -> Nullable<Text>,
         target_id -> Nullable<BigInt>,
         target_type -> Text,
+    }
+}
+
+diesel::table! {
+    ccorders (id) {
+        id -> BigInt,
+        ordertype -> Text,
+        email -> Nullable<Text>,
+        amount -> Text,
+        currency -> Text,
+        date_added -> Timestamp,
+        completed -> Integer,
+        owner_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    cclineitems (id) {
+        id -> BigInt,
+        ccorder_id -> BigInt,
+        cardgroup_id -> BigInt,
+        card_id -> BigInt,
+        quantity -> Integer,
+        price -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        body -> Text,
+        created_at -> Timestamp,
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use morcc_adapters::{Database, SecureCodes};
 use morcc_domain::{
-    authenticate, cc_by_cli, CardRequest, Credentials, HashedParams, Method, Origin,
+    authenticate, cc_by_cli, ApiCall, CardRequest, Credentials, HashedParams, Method, Origin,
 };
 
 use crate::load::RunPlan;
@@ -99,13 +99,14 @@ fn thread_loop(
     while Instant::now() < deadline {
         let op = workload.next_op(&mut rng);
         let started = Instant::now();
-        let hashed = HashedParams {
-            pin: op.pin.as_deref(),
-            amount: op.amount.as_deref(),
-            callerid: Some(&op.callerid),
-            cardgroup_id: None,
-        };
+        let hashed = HashedParams::cc_by_cli(
+            op.pin.as_deref(),
+            op.amount.as_deref(),
+            Some(&op.callerid),
+            None,
+        );
         let credentials = Credentials {
+            call: ApiCall::CcByCli,
             username: Some(API_USER),
             password: Some(API_PASSWORD),
             hash: Some(&op.hash),

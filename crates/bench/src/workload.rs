@@ -320,12 +320,7 @@ impl Workload {
             Kind::Lookup => "0",
             _ => AMOUNTS[rng.below(AMOUNTS.len())],
         };
-        let hashed = HashedParams {
-            pin: None,
-            amount: Some(amount),
-            callerid: Some(&callerid),
-            cardgroup_id: None,
-        };
+        let hashed = HashedParams::cc_by_cli(None, Some(amount), Some(&callerid), None);
         Op {
             kind,
             target,
@@ -363,12 +358,7 @@ impl Workload {
             }
             let callerid = card_callerid(holder);
             let pin = card_pin(source);
-            let hashed = HashedParams {
-                pin: Some(&pin),
-                amount: None,
-                callerid: Some(&callerid),
-                cardgroup_id: None,
-            };
+            let hashed = HashedParams::cc_by_cli(Some(&pin), None, Some(&callerid), None);
             return Some(Op {
                 kind: Kind::Transfer,
                 target: Target::Card(holder),

@@ -40,12 +40,19 @@ impl UserType {
         }
     }
 
-    /// Whether this kind of user may call `cc_by_cli` (spec §3 step 5).
+    /// Whether this kind of user passes the filters of `cc_by_cli`, `card_group_get` and
+    /// `card_from_group_sell` (spec §3 step 5; card_calls.md §2, §3).
     pub fn may_use_the_call(&self) -> bool {
         matches!(
             self,
             UserType::Admin | UserType::Accountant | UserType::Reseller
         )
+    }
+
+    /// Whether this kind of user may check and top up cards by number (`card_balance_get`,
+    /// `card_payment_add`; card_calls.md §4, §5): the admin and resellers.
+    pub fn may_use_cards_by_number(&self) -> bool {
+        matches!(self, UserType::Admin | UserType::Reseller)
     }
 }
 
@@ -98,6 +105,8 @@ pub struct Caller {
     pub id: UserId,
     /// The owner id its card groups, cards and users must have.
     pub owner: OwnerId,
+    /// Its `usertype`, which some calls check beyond the filters.
+    pub usertype: UserType,
 }
 
 #[cfg(test)]
@@ -141,5 +150,14 @@ mod tests {
         assert!(!UserType::User.may_use_the_call());
         assert!(!UserType::parse("partner").may_use_the_call());
         assert_eq!(UserType::parse("partner").as_str(), "partner");
+    }
+
+    #[test]
+    fn only_admins_and_resellers_may_use_cards_by_number() {
+        assert!(UserType::Admin.may_use_cards_by_number());
+        assert!(UserType::Reseller.may_use_cards_by_number());
+        assert!(!UserType::Accountant.may_use_cards_by_number());
+        assert!(!UserType::User.may_use_cards_by_number());
+        assert!(!UserType::parse("partner").may_use_cards_by_number());
     }
 }

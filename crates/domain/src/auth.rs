@@ -1,6 +1,7 @@
 //! The filters every request passes before the call runs (spec §3), in the spec's order.
 
 use crate::account::{Account, Caller, UserType};
+use crate::api::ApiCall;
 use crate::codes::MAX_CODE_LENGTH;
 use crate::error::FilterError;
 use crate::hash::{constant_time_eq, sha1_hex, HashedParams};
@@ -18,8 +19,10 @@ pub enum Method {
 }
 
 /// What the filters read from a request.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Credentials<'a> {
+    /// The call asked for.
+    pub call: ApiCall,
     /// `u`.
     pub username: Option<&'a str>,
     /// `p`.
@@ -35,6 +38,7 @@ pub struct Credentials<'a> {
 impl std::fmt::Debug for Credentials<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
+            .field("call", &self.call)
             .field("username", &self.username)
             .field("method", &self.method)
             .finish_non_exhaustive()
@@ -96,12 +100,13 @@ fn run_filters(
     if !settings::is_enabled(directory, settings::API_DISABLE_HASH_CHECKING, owner)? {
         check_hash(directory, credentials, owner, admin_fallback)?;
     }
-    if !account.usertype.may_use_the_call() {
+    if !credentials.call.admits(&account.usertype) {
         return Err(FilterError::AccessDenied);
     }
     Ok(Caller {
         id: account.id,
         owner,
+        usertype: account.usertype,
     })
 }
 

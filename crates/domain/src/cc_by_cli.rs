@@ -5,11 +5,13 @@
 use crate::account::Caller;
 use crate::codes::{insert_with_fresh_codes, CallerId, ChosenCodes, Pin};
 use crate::error::{CcError, StoreError};
+use crate::idempotency::{read_once, transact_once, without_key, Answered, Once};
 use crate::ids::{CardGroupId, TaxId};
-use crate::model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, User};
+use crate::model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, Sale, User};
 use crate::money::Money;
-use crate::ports::{CardKey, CodeGenerator, Ledger, Store, Transact};
+use crate::ports::{CardKey, CodeGenerator, Ledger, Store};
 use crate::pricing::{Currency, PricedTopUp, Pricing, Tax};
+use crate::reference;
 use crate::reply::{CardReply, DeviceReply, Reply};
 
 /// The call's parameters, each as sent (`None` when not sent).
@@ -45,6 +47,17 @@ pub fn cc_by_cli(
     caller: &Caller,
     request: &CardRequest,
 ) -> Result<Reply, CcError> {
+    without_key(cc_by_cli_once(store, codes, caller, request, None))
+}
+
+/// [`cc_by_cli`] for a request that may carry an idempotency key ([`crate::idempotency`]).
+pub fn cc_by_cli_once(
+    store: &dyn Store,
+    codes: &dyn CodeGenerator,
+    caller: &Caller,
+    request: &CardRequest,
+    once: Option<&Once<'_, Reply>>,
+) -> Result<Answered<Reply>, CcError> {
     let call = Call::parse(request)?;
     let mut work = |ledger: &mut dyn Ledger| {
         Session {
@@ -57,14 +70,14 @@ pub fn cc_by_cli(
     if call.is_look_up() {
         // Most look-ups read a sold, active card and write nothing: no transaction, no locks.
         // One that must write (a card to mark sold, a card to create) starts over below.
-        match store.read(&mut work) {
+        match read_once(store, once, &mut work) {
             // A look-up that lost a race (a busy SQLite file) also gets the transaction's
             // retries.
             Err(CcError::Storage(StoreError::ReadOnly | StoreError::Conflict(_))) => {}
             outcome => return outcome,
         }
     }
-    store.transact(&mut work)
+    transact_once(store, once, &mut work)
 }
 
 /// The request, parsed.
@@ -310,6 +323,10 @@ impl Session<'_> {
             pin_card.sold = true;
             pin_card.active = true;
             self.ledger.update_card(&pin_card)?;
+            // Activating an unsold PIN card is a sale (card_calls.md §3), recorded as one.
+            let currency = self.system_currency()?.name;
+            let sale = Sale::of(self.caller, "", currency, std::slice::from_ref(&pin_card));
+            self.ledger.record_sale(&sale)?;
             let tax_id = self.owned_group_of(&pin_card)?.tax_id;
             return self.card_reply(pin_card, tax_id);
         };
@@ -395,24 +412,11 @@ impl Session<'_> {
     }
 
     fn tax(&mut self, id: Option<TaxId>) -> Result<Tax, CcError> {
-        let Some(id) = id else {
-            return Ok(Tax::none());
-        };
-        match self.ledger.tax(id)? {
-            Some(tax) if !tax.is_usable() => {
-                Err(CcError::Inconsistent("tax rates add up to -100 % or less"))
-            }
-            tax => Ok(tax.unwrap_or_else(Tax::none)),
-        }
+        Ok(reference::tax(self.ledger, id)?)
     }
 
     fn system_currency(&mut self) -> Result<Currency, CcError> {
-        self.ledger
-            .system_currency()?
-            .filter(Currency::is_usable)
-            .ok_or(CcError::Inconsistent(
-                "no usable system currency (currencies.id = 1)",
-            ))
+        Ok(reference::system_currency(self.ledger)?)
     }
 
     /// Prices a top-up in `group`: its currency (blank or unknown: the system currency), its

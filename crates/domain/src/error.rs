@@ -146,6 +146,106 @@ pub enum CcError {
     Storage(#[from] StoreError),
 }
 
+/// Why one of the card calls (card_calls.md) did not succeed. Each call answers these in its
+/// own action envelope.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CardCallError {
+    /// `Cardgroup was not found`.
+    #[error("card group not found, not owned or hidden")]
+    CardGroupNotFound,
+    /// `Free cards was not found`.
+    #[error("no free card")]
+    FreeCardsNotFound,
+    /// `Card is already sold`.
+    #[error("card is already sold")]
+    CardAlreadySold,
+    /// `Calling Card was not found`.
+    #[error("calling card not found")]
+    CallingCardNotFound,
+    /// `You are not authorized to use this functionality`.
+    #[error("the user type may not check cards by number")]
+    NotAuthorized,
+    /// `Feature Disabled`: payments over the API are off.
+    #[error("payments over the API are disabled")]
+    FeatureDisabled,
+    /// `Access Denied`, from inside `card_payment_add`.
+    #[error("access denied")]
+    AccessDenied,
+    /// `Currency was not found`.
+    #[error("currency not found")]
+    CurrencyNotFound,
+    /// `Currency disabled`.
+    #[error("currency disabled")]
+    CurrencyDisabled,
+    /// `Invalid amount`.
+    #[error("invalid amount")]
+    InvalidAmount,
+    /// `Failed to make transaction`: the data breaks an assumption.
+    #[error("inconsistent data: {0}")]
+    Inconsistent(&'static str),
+    /// `Failed to make transaction`: the storage failed.
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+}
+
+impl CardCallError {
+    /// The text of card_calls.md §6 the client is answered with.
+    pub fn text(&self) -> &'static str {
+        match self {
+            CardCallError::CardGroupNotFound => "Cardgroup was not found",
+            CardCallError::FreeCardsNotFound => "Free cards was not found",
+            CardCallError::CardAlreadySold => "Card is already sold",
+            CardCallError::CallingCardNotFound => "Calling Card was not found",
+            CardCallError::NotAuthorized => "You are not authorized to use this functionality",
+            CardCallError::FeatureDisabled => "Feature Disabled",
+            CardCallError::AccessDenied => "Access Denied",
+            CardCallError::CurrencyNotFound => "Currency was not found",
+            CardCallError::CurrencyDisabled => "Currency disabled",
+            CardCallError::InvalidAmount => "Invalid amount",
+            CardCallError::Inconsistent(_) | CardCallError::Storage(_) => TRANSACTION_FAILED,
+        }
+    }
+
+    /// Whether the request failed for a reason of the service's (see
+    /// [`CcError::is_service_failure`]).
+    pub fn is_service_failure(&self) -> bool {
+        matches!(
+            self,
+            CardCallError::Inconsistent(_) | CardCallError::Storage(_)
+        )
+    }
+}
+
+/// Reference data that cannot price anything (a tax row at -100 % or below, no usable system
+/// currency), or the storage that failed to read it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    /// The data breaks an assumption.
+    #[error("inconsistent data: {0}")]
+    Inconsistent(&'static str),
+    /// The storage failed.
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+}
+
+impl From<ReferenceError> for CcError {
+    fn from(error: ReferenceError) -> CcError {
+        match error {
+            ReferenceError::Inconsistent(why) => CcError::Inconsistent(why),
+            ReferenceError::Storage(error) => CcError::Storage(error),
+        }
+    }
+}
+
+impl From<ReferenceError> for CardCallError {
+    fn from(error: ReferenceError) -> CardCallError {
+        match error {
+            ReferenceError::Inconsistent(why) => CardCallError::Inconsistent(why),
+            ReferenceError::Storage(error) => CardCallError::Storage(error),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +287,40 @@ mod tests {
             (CcError::Storage(StoreError::Conflict("deadlock".into())), "Failed to make transaction"),
         ];
         for (error, text) in actions {
+            assert_eq!(
+                error.is_service_failure(),
+                text == TRANSACTION_FAILED,
+                "{error:?}"
+            );
+            assert_eq!(error.text(), text);
+        }
+        let card_calls = [
+            (CardCallError::CardGroupNotFound, "Cardgroup was not found"),
+            (CardCallError::FreeCardsNotFound, "Free cards was not found"),
+            (CardCallError::CardAlreadySold, "Card is already sold"),
+            (
+                CardCallError::CallingCardNotFound,
+                "Calling Card was not found",
+            ),
+            (
+                CardCallError::NotAuthorized,
+                "You are not authorized to use this functionality",
+            ),
+            (CardCallError::FeatureDisabled, "Feature Disabled"),
+            (CardCallError::AccessDenied, "Access Denied"),
+            (CardCallError::CurrencyNotFound, "Currency was not found"),
+            (CardCallError::CurrencyDisabled, "Currency disabled"),
+            (CardCallError::InvalidAmount, "Invalid amount"),
+            (
+                CardCallError::Inconsistent("x"),
+                "Failed to make transaction",
+            ),
+            (
+                CardCallError::Storage(StoreError::Failure("down".into())),
+                "Failed to make transaction",
+            ),
+        ];
+        for (error, text) in card_calls {
             assert_eq!(
                 error.is_service_failure(),
                 text == TRANSACTION_FAILED,

@@ -3,42 +3,65 @@
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 
-/// The request parameters that enter the hash, in MOR's order, each as sent (`None` when not
-/// sent, which contributes nothing).
-#[derive(Clone, Copy, Default, PartialEq, Eq)]
+use crate::api::ApiCall;
+
+/// The values a request's hash covers: those of its call's hashed parameters
+/// ([`ApiCall::hashed_parameters`]), in order, each as sent (`None` when not sent, which
+/// contributes nothing).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct HashedParams<'a> {
-    /// `pin`.
-    pub pin: Option<&'a str>,
-    /// `amount`.
-    pub amount: Option<&'a str>,
-    /// `callerid`.
-    pub callerid: Option<&'a str>,
-    /// `cardgroup_id` (or its alias `cardgroup`).
-    pub cardgroup_id: Option<&'a str>,
+    values: Vec<Option<&'a str>>,
 }
 
 impl std::fmt::Debug for HashedParams<'_> {
+    // How many, not what: the values include PINs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HashedParams")
-            .field("pin", &self.pin.map(|_| "<redacted>"))
-            .field("amount", &self.amount)
-            .field("callerid", &self.callerid)
-            .field("cardgroup_id", &self.cardgroup_id)
-            .finish()
+            .field("values", &self.values.len())
+            .finish_non_exhaustive()
     }
 }
 
-impl HashedParams<'_> {
+impl<'a> HashedParams<'a> {
+    /// The values of `call`'s hashed parameters, each found by its name with `value`.
+    pub fn of(call: ApiCall, value: impl Fn(&str) -> Option<&'a str>) -> HashedParams<'a> {
+        HashedParams {
+            values: call
+                .hashed_parameters()
+                .iter()
+                .map(|name| value(name))
+                .collect(),
+        }
+    }
+
+    /// The values `cc_by_cli` hashes, by name: the same as [`HashedParams::of`] with
+    /// [`ApiCall::CcByCli`], for callers that hold the four values rather than a request.
+    pub fn cc_by_cli(
+        pin: Option<&'a str>,
+        amount: Option<&'a str>,
+        callerid: Option<&'a str>,
+        cardgroup_id: Option<&'a str>,
+    ) -> HashedParams<'a> {
+        HashedParams::of(ApiCall::CcByCli, |name| match name {
+            "pin" => pin,
+            "amount" => amount,
+            "callerid" => callerid,
+            "cardgroup_id" => cardgroup_id,
+            _ => None,
+        })
+    }
+
     /// The string MOR hashes: the present values concatenated in order, then the key.
     fn hash_input(&self, secret_key: &str) -> String {
-        [self.pin, self.amount, self.callerid, self.cardgroup_id]
-            .into_iter()
+        self.values
+            .iter()
             .flatten()
+            .copied()
             .chain(std::iter::once(secret_key))
             .collect()
     }
 
-    /// The hash a client must send: `sha1_hex(pin + amount + callerid + cardgroup_id + key)`.
+    /// The hash a client must send: `sha1_hex(values in order + key)`.
     pub fn mor_hash(&self, secret_key: &str) -> String {
         sha1_hex(&self.hash_input(secret_key))
     }
@@ -64,14 +87,25 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The hashed values of `call` for a request that sent `sent`.
+    fn hashed<'a>(call: ApiCall, sent: &'a [(&'a str, &'a str)]) -> HashedParams<'a> {
+        HashedParams::of(call, |name| {
+            sent.iter()
+                .find(|(sent_name, _)| *sent_name == name)
+                .map(|(_, value)| *value)
+        })
+    }
+
     #[test]
     fn the_spec_s_first_example() {
-        let params = HashedParams {
-            cardgroup_id: Some("1"),
-            callerid: Some("4444"),
-            amount: Some("100"),
-            pin: None,
-        };
+        let params = hashed(
+            ApiCall::CcByCli,
+            &[
+                ("cardgroup_id", "1"),
+                ("callerid", "4444"),
+                ("amount", "100"),
+            ],
+        );
         assert_eq!(params.hash_input("secret"), "10044441secret");
         assert_eq!(
             params.mor_hash("secret"),
@@ -81,12 +115,15 @@ mod tests {
 
     #[test]
     fn the_spec_s_second_example() {
-        let params = HashedParams {
-            pin: Some("222"),
-            amount: Some("50"),
-            callerid: Some("7777"),
-            cardgroup_id: Some("1"),
-        };
+        let params = hashed(
+            ApiCall::CcByCli,
+            &[
+                ("pin", "222"),
+                ("amount", "50"),
+                ("callerid", "7777"),
+                ("cardgroup_id", "1"),
+            ],
+        );
         assert_eq!(params.hash_input("secret"), "2225077771secret");
         assert_eq!(
             params.mor_hash("secret"),
@@ -98,34 +135,85 @@ mod tests {
         assert!(!params.verify("secret", ""));
     }
 
+    /// The examples of card_calls.md §1, with parameters that are not hashed sent as well.
+    #[test]
+    fn the_card_calls_examples() {
+        type Example<'a> = (ApiCall, &'a [(&'a str, &'a str)], &'a str);
+        let examples: [Example; 6] = [
+            (
+                ApiCall::CardGroupGet,
+                &[("id", "1")],
+                "bc2f114099d16656d37e45fd9e8744cb9386d462",
+            ),
+            (
+                ApiCall::CardFromGroupSell,
+                &[
+                    ("quantity", "1"),
+                    ("id", "1"),
+                    ("email", "test@test.lt"),
+                    ("number", "5"),
+                ],
+                "be191f49ac6cf3004a89de3498a1275a7d15df03",
+            ),
+            (
+                ApiCall::CardFromGroupSell,
+                &[("id", "3"), ("quantity", "2")],
+                "1a9ce54d9d4c3129b35270f5842430ab3345dd71",
+            ),
+            (
+                ApiCall::CardBalanceGet,
+                &[("number", "1111111000"), ("id", "9")],
+                "0540cea252d6367fb32737b0cd22c0822330ec41",
+            ),
+            (
+                ApiCall::CardPaymentAdd,
+                &[
+                    ("currency", "EUR"),
+                    ("amount", "5"),
+                    ("number", "1111111001"),
+                    ("description", "refill"),
+                ],
+                "7ff6257c767cfb9b9cbde4e4f70a2d515e8e135f",
+            ),
+            (
+                ApiCall::CardPaymentAdd,
+                &[("number", "1111111001"), ("amount", "5")],
+                "10c52385b238b26d8f3a6ce5c258486f62341cdf",
+            ),
+        ];
+        for (call, sent, expected) in examples {
+            assert_eq!(
+                hashed(call, sent).mor_hash("secret"),
+                expected,
+                "{call:?} {sent:?}"
+            );
+        }
+    }
+
     #[test]
     fn absent_and_empty_parameters_contribute_nothing() {
-        let only_callerid = HashedParams {
-            callerid: Some("4444"),
-            ..Default::default()
-        };
-        let with_empties = HashedParams {
-            pin: Some(""),
-            amount: Some(""),
-            callerid: Some("4444"),
-            cardgroup_id: Some(""),
-        };
+        let only_callerid = hashed(ApiCall::CcByCli, &[("callerid", "4444")]);
+        let with_empties = hashed(
+            ApiCall::CcByCli,
+            &[
+                ("pin", ""),
+                ("amount", ""),
+                ("callerid", "4444"),
+                ("cardgroup_id", ""),
+            ],
+        );
         assert_eq!(only_callerid.mor_hash("k"), sha1_hex("4444k"));
         assert_eq!(with_empties.mor_hash("k"), only_callerid.mor_hash("k"));
     }
 
     #[test]
-    fn debug_output_hides_the_pin() {
-        let params = HashedParams {
-            pin: Some("8675309"),
-            callerid: Some("4444"),
-            ..Default::default()
-        };
-        let shown = format!("{params:?}");
-        assert!(
-            !shown.contains("8675309") && shown.contains("4444"),
-            "{shown}"
+    fn debug_output_hides_the_values() {
+        let params = hashed(
+            ApiCall::CcByCli,
+            &[("pin", "8675309"), ("callerid", "4444")],
         );
+        let shown = format!("{params:?}");
+        assert!(!shown.contains("8675309"), "{shown}");
     }
 
     #[test]
@@ -139,25 +227,15 @@ mod tests {
     proptest! {
         #[test]
         fn the_hash_is_sha1_of_the_concatenation(
-            pin in proptest::option::of("\\PC{0,8}"),
-            amount in proptest::option::of("\\PC{0,8}"),
-            callerid in proptest::option::of("\\PC{0,8}"),
-            cardgroup_id in proptest::option::of("\\PC{0,8}"),
+            pin in "\\PC{0,8}",
+            amount in "\\PC{0,8}",
+            callerid in "\\PC{0,8}",
             key in "\\PC{0,16}",
         ) {
-            let params = HashedParams {
-                pin: pin.as_deref(),
-                amount: amount.as_deref(),
-                callerid: callerid.as_deref(),
-                cardgroup_id: cardgroup_id.as_deref(),
-            };
-            let expected = format!(
-                "{}{}{}{}{}",
-                pin.as_deref().unwrap_or_default(), amount.as_deref().unwrap_or_default(),
-                callerid.as_deref().unwrap_or_default(), cardgroup_id.as_deref().unwrap_or_default(), key
-            );
+            let sent = [("pin", pin.as_str()), ("amount", amount.as_str()), ("callerid", callerid.as_str())];
+            let params = hashed(ApiCall::CcByCli, &sent);
             let hash = params.mor_hash(&key);
-            prop_assert_eq!(&hash, &sha1_hex(&expected));
+            prop_assert_eq!(&hash, &sha1_hex(&format!("{pin}{amount}{callerid}{key}")));
             prop_assert_eq!(hash.len(), 40);
             prop_assert!(params.verify(&key, &hash));
         }

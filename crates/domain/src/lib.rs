@@ -10,27 +10,49 @@
 #![warn(missing_docs)]
 
 pub mod account;
+pub mod api;
 pub mod auth;
+pub mod card_balance_get;
+mod card_calls;
+pub mod card_from_group_sell;
+pub mod card_group_get;
+pub mod card_payment_add;
 pub mod cc_by_cli;
 pub mod codes;
 pub mod error;
 pub mod hash;
+pub mod idempotency;
 pub mod ids;
 pub mod model;
 pub mod money;
 pub mod ports;
 pub mod pricing;
+pub mod reference;
 pub mod reply;
 pub mod settings;
 
 pub use account::{Account, Caller, UserType};
+pub use api::ApiCall;
 pub use auth::{authenticate, Credentials, Method, Origin};
-pub use cc_by_cli::{cc_by_cli, CardRequest};
+pub use card_balance_get::{card_balance_get, CardBalance};
+pub use card_from_group_sell::{
+    card_from_group_sell, card_from_group_sell_once, CardsSold, SaleRequest,
+};
+pub use card_group_get::{card_group_get, CardGroupShown};
+pub use card_payment_add::{
+    card_payment_add, card_payment_add_once, CardPayment, Conversion, PaymentRequest,
+};
+pub use cc_by_cli::{cc_by_cli, cc_by_cli_once, CardRequest};
 pub use codes::{CallerId, CardNumber, Pin};
-pub use error::{CcError, FilterError, StoreError, TRANSACTION_FAILED};
+pub use error::{
+    CardCallError, CcError, FilterError, ReferenceError, StoreError, TRANSACTION_FAILED,
+};
 pub use hash::HashedParams;
+pub use idempotency::{Answered, Fingerprint, IdempotencyKey, Once, StoredReply};
 pub use ids::{CardGroupId, CardId, DeviceId, OwnerId, TaxId, UserId};
-pub use model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, User};
+pub use model::{
+    Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, Sale, SoldCard, User,
+};
 pub use money::{Figure, Money};
 pub use ports::{
     AuditLog, CardKey, Catalog, CodeGenerator, Directory, FailedAttempt, Ledger, RecentFailures,

@@ -1,5 +1,6 @@
 //! The rows the call reads and writes: cards, card groups, devices, users and payments.
 
+use crate::account::Caller;
 use crate::codes::{CallerId, CardNumber, Pin, MAX_CODE_LENGTH};
 use crate::ids::{CardGroupId, CardId, DeviceId, OwnerId, TaxId, UserId};
 use crate::money::Money;
@@ -28,6 +29,18 @@ pub struct Card {
     pub active: bool,
     /// `cards.callerid`: the phone the card is bound to, if any.
     pub callerid: Option<CallerId>,
+    /// `cards.hidden`: invisible to the card calls (card_calls.md §1).
+    pub hidden: bool,
+}
+
+impl Card {
+    /// A *free* card (card_calls.md §1): one a sale may take. Unsold, not hidden, bound to no
+    /// phone and holding a balance: a voucher that cc_by_cli emptied, or a PIN card still
+    /// bound to a caller ID, is not for sale. The adapters select free cards with the same
+    /// rule in SQL; the sale checks it again on the locked rows.
+    pub fn is_free(&self) -> bool {
+        !self.sold && !self.hidden && self.callerid.is_none() && self.balance.is_positive()
+    }
 }
 
 /// A card to insert; the store gives it its id.
@@ -59,6 +72,7 @@ impl NewCard {
             sold: true,
             active: true,
             callerid: Some(self.callerid),
+            hidden: false,
         }
     }
 }
@@ -79,6 +93,16 @@ pub struct CardGroup {
     /// `cardgroups.tell_balance_in_currency`: the currency its cards are priced in; blank
     /// means the system currency.
     pub currency: String,
+    /// `cardgroups.name`.
+    pub name: String,
+    /// `cardgroups.description` (empty when NULL).
+    pub description: String,
+    /// `cardgroups.image`: the file name of its picture, under `/billing/cards/`.
+    pub image: String,
+    /// `cardgroups.price`: a card's price, net of tax, in the system currency.
+    pub price: Money,
+    /// `cardgroups.hidden`: the group and its cards are invisible to the card calls.
+    pub hidden: bool,
 }
 
 impl CardGroup {
@@ -92,6 +116,14 @@ impl CardGroup {
     /// column.
     pub fn pin_digits(&self) -> usize {
         code_length(self.pin_length, DEFAULT_PIN_LENGTH)
+    }
+}
+
+impl CardGroup {
+    /// Whether the card calls show this group to `caller` (card_calls.md §1): the caller owns
+    /// it and it is not hidden.
+    pub fn is_shown_to(&self, caller: &Caller) -> bool {
+        self.owner_id == caller.owner && !self.hidden
     }
 }
 
@@ -171,4 +203,58 @@ pub struct Payment {
     pub owner_id: OwnerId,
     /// Why the balance changed, for the operator.
     pub description: String,
+}
+
+/// A sale of cards (card_calls.md §3 step 4): a `ccorders` row, one `cclineitems` row and one
+/// `card_sell_over_api` action per card. No balance changes, so no payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sale {
+    /// The API user who sold them (`actions.user_id`).
+    pub seller: UserId,
+    /// The seller's owner (`ccorders.owner_id`).
+    pub owner_id: OwnerId,
+    /// The buyer's e-mail as sent, or empty.
+    pub email: String,
+    /// The system currency's name (`ccorders.currency`).
+    pub currency: String,
+    /// The cards sold, each with its group and its balance as the line's price.
+    pub cards: Vec<SoldCard>,
+}
+
+/// One card of a [`Sale`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoldCard {
+    /// The card.
+    pub card_id: CardId,
+    /// Its group.
+    pub cardgroup_id: CardGroupId,
+    /// Its balance, the line item's price.
+    pub price: Money,
+}
+
+impl Sale {
+    /// The sale of `cards` by `caller`, each card at its balance.
+    pub fn of(caller: &Caller, email: &str, currency: String, cards: &[Card]) -> Sale {
+        Sale {
+            seller: caller.id,
+            owner_id: caller.owner,
+            email: email.to_owned(),
+            currency,
+            cards: cards
+                .iter()
+                .map(|card| SoldCard {
+                    card_id: card.id,
+                    cardgroup_id: card.cardgroup_id,
+                    price: card.balance.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// `ccorders.amount`: the sum of the cards' balances.
+    pub fn amount(&self) -> Money {
+        self.cards
+            .iter()
+            .fold(Money::zero(), |sum, card| &sum + &card.price)
+    }
 }

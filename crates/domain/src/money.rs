@@ -112,6 +112,19 @@ impl Money {
         self.to_figure().display(digits)
     }
 
+    /// The value exactly, in plain notation, trailing zeros dropped but one decimal kept
+    /// (`20.0`, `10.084033613445378`): how MOR prints raw values in the card calls'
+    /// replies (card_calls.md §1).
+    pub fn plain(&self) -> String {
+        let full = self.to_stored_string();
+        let trimmed = full.trim_end_matches('0');
+        if trimmed.ends_with('.') {
+            format!("{trimmed}0")
+        } else {
+            trimmed.to_owned()
+        }
+    }
+
     /// True for zero.
     pub fn is_zero(&self) -> bool {
         self.0.is_zero()
@@ -251,6 +264,16 @@ mod tests {
             Money::from_figure(&negative_half).to_stored_string(),
             "-0.000000000000001"
         );
+    }
+
+    #[test]
+    fn plain_drops_trailing_zeros_but_keeps_one_decimal() {
+        assert_eq!(money("20").plain(), "20.0");
+        assert_eq!(money("0").plain(), "0.0");
+        assert_eq!(money("10.084033613445378").plain(), "10.084033613445378");
+        assert_eq!(money("5.50").plain(), "5.5");
+        assert_eq!(money("-0.25").plain(), "-0.25");
+        assert_eq!(money("100").plain(), "100.0");
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The ports: what the domain needs from storage and randomness. Adapters implement them.
 
 use crate::account::Account;
-use crate::codes::{CallerId, Pin};
-use crate::error::{CcError, StoreError};
+use crate::codes::{CallerId, CardNumber, Pin};
+use crate::error::{CardCallError, CcError, StoreError};
+use crate::idempotency::{IdempotencyKey, StoredReply};
 use crate::ids::{CardGroupId, OwnerId, TaxId, UserId};
-use crate::model::{Card, CardGroup, Device, NewCard, Payment, User};
+use crate::model::{Card, CardGroup, Device, NewCard, Payment, Sale, User};
 use crate::money::Money;
 use crate::pricing::{Currency, Tax};
 
@@ -59,6 +60,39 @@ pub trait Ledger: Catalog {
     fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError>;
     /// Appends a row to `payments`.
     fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError>;
+    /// The card whose `number` equals this one exactly, locked.
+    fn lock_card_by_number(&mut self, number: &CardNumber) -> Result<Option<Card>, StoreError>;
+    /// How many free cards ([`Card::is_free`]) the group has.
+    fn free_card_count(&mut self, group: CardGroupId) -> Result<u64, StoreError>;
+    /// Up to `limit` free cards ([`Card::is_free`]) of the group, in order of `number` (as
+    /// text), then `id`, locked. Cards another transaction holds locked are passed over (MySQL
+    /// `FOR UPDATE SKIP LOCKED`), so concurrent buyers take different cards without waiting
+    /// for each other; none is ever handed to two.
+    fn lock_free_cards(
+        &mut self,
+        group: CardGroupId,
+        limit: usize,
+    ) -> Result<Vec<Card>, StoreError>;
+    /// Records a sale: its `ccorders` row, a `cclineitems` row and a `card_sell_over_api`
+    /// action per card.
+    fn record_sale(&mut self, sale: &Sale) -> Result<(), StoreError>;
+    /// The reply kept under `key` for `user` (an idempotent request's), locked.
+    fn kept_reply(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<StoredReply>, StoreError>;
+    /// Keeps `reply` under `key` for `user`, with the change of this transaction. A key that
+    /// a concurrent transaction kept first is a lost race ([`StoreError::Conflict`]): run
+    /// again, the unit finds that reply.
+    fn keep_reply(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+        reply: &StoredReply,
+    ) -> Result<(), StoreError>;
+    /// Whether this unit of work has written anything so far.
+    fn has_written(&self) -> bool;
 }
 
 // A ledger and its catalog as one mock (mockall's `automock` cannot mock a supertrait).
@@ -82,6 +116,13 @@ mockall::mock! {
         fn update_card(&mut self, card: &Card) -> Result<(), StoreError>;
         fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError>;
         fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError>;
+        fn lock_card_by_number(&mut self, number: &CardNumber) -> Result<Option<Card>, StoreError>;
+        fn free_card_count(&mut self, group: CardGroupId) -> Result<u64, StoreError>;
+        fn lock_free_cards(&mut self, group: CardGroupId, limit: usize) -> Result<Vec<Card>, StoreError>;
+        fn record_sale(&mut self, sale: &Sale) -> Result<(), StoreError>;
+        fn kept_reply(&mut self, user: UserId, key: &IdempotencyKey) -> Result<Option<StoredReply>, StoreError>;
+        fn keep_reply(&mut self, user: UserId, key: &IdempotencyKey, reply: &StoredReply) -> Result<(), StoreError>;
+        fn has_written(&self) -> bool;
     }
 }
 
@@ -151,6 +192,15 @@ impl UnitFailure for CcError {
     fn store_error(&self) -> Option<&StoreError> {
         match self {
             CcError::Storage(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl UnitFailure for CardCallError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            CardCallError::Storage(error) => Some(error),
             _ => None,
         }
     }

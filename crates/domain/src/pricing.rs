@@ -87,6 +87,8 @@ pub struct Currency {
     pub name: String,
     /// MOR's `exchange_rate`.
     pub exchange_rate: BigDecimal,
+    /// `currencies.active`: a disabled currency is refused by `card_payment_add`.
+    pub active: bool,
 }
 
 impl Currency {
@@ -160,6 +162,7 @@ mod tests {
         Currency {
             name: name.into(),
             exchange_rate: decimal(rate),
+            active: true,
         }
     }
 

@@ -17,6 +17,9 @@ pub const XML_API_EXTENSION: &str = "XML_API_Extension";
 /// `Nice_Number_Digits` (owner 0): decimals printed in replies.
 pub const NICE_NUMBER_DIGITS: &str = "Nice_Number_Digits";
 
+/// `API_Allow_payments_ower_API` (owner 0; MOR's spelling): `card_payment_add` is served.
+pub const API_ALLOW_PAYMENTS_OVER_API: &str = "API_Allow_payments_ower_API";
+
 /// The owner of system-wide settings.
 pub const SYSTEM: OwnerId = OwnerId(0);
 

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use morcc_domain::{CardRequest, Credentials, HashedParams, Method};
+use morcc_domain::{
+    ApiCall, CardRequest, Credentials, HashedParams, Method, PaymentRequest, SaleRequest,
+};
 use serde_json::value::RawValue;
 
 /// The parameters of one request, each as sent.
@@ -59,6 +61,13 @@ impl Params {
         Params { values }
     }
 
+    /// Every parameter sent, as (name, value), in no particular order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// The value of `name`, if sent.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
@@ -69,23 +78,28 @@ impl Params {
         self.get("cardgroup_id").or_else(|| self.get("cardgroup"))
     }
 
+    /// A parameter by its canonical name, aliases included: the hash treats `cardgroup` as
+    /// `cardgroup_id`.
+    fn canonical(&self, name: &str) -> Option<&str> {
+        match name {
+            "cardgroup_id" => self.cardgroup_id(),
+            name => self.get(name),
+        }
+    }
+
     /// Whether the reply is rendered inline (`test=1`).
     pub fn is_test(&self) -> bool {
         self.get("test") == Some("1")
     }
 
-    /// What the filters check.
-    pub fn credentials(&self, method: Method) -> Credentials<'_> {
+    /// What the filters of `call` check.
+    pub fn credentials(&self, call: ApiCall, method: Method) -> Credentials<'_> {
         Credentials {
+            call,
             username: self.get("u"),
             password: self.get("p"),
             hash: self.get("hash"),
-            hashed: HashedParams {
-                pin: self.get("pin"),
-                amount: self.get("amount"),
-                callerid: self.get("callerid"),
-                cardgroup_id: self.cardgroup_id(),
-            },
+            hashed: HashedParams::of(call, |name| self.canonical(name)),
             method,
         }
     }
@@ -98,6 +112,26 @@ impl Params {
             pin: owned(self.get("pin")),
             amount: owned(self.get("amount")),
             cardgroup_id: owned(self.cardgroup_id()),
+        }
+    }
+
+    /// What `card_from_group_sell` reads.
+    pub fn sale_request(&self) -> SaleRequest<'_> {
+        SaleRequest {
+            id: self.get("id"),
+            quantity: self.get("quantity"),
+            number: self.get("number"),
+            email: self.get("email"),
+        }
+    }
+
+    /// What `card_payment_add` reads.
+    pub fn payment_request(&self) -> PaymentRequest<'_> {
+        PaymentRequest {
+            number: self.get("number"),
+            amount: self.get("amount"),
+            currency: self.get("currency"),
+            description: self.get("description"),
         }
     }
 }
@@ -187,9 +221,17 @@ mod tests {
     fn cardgroup_is_an_alias_of_cardgroup_id() {
         let alias = Params::collect("cardgroup=7", BodyKind::Other, b"");
         assert_eq!(alias.card_request().cardgroup_id.as_deref(), Some("7"));
-        assert_eq!(
-            alias.credentials(Method::Post).hashed.cardgroup_id,
-            Some("7")
+        let key = "k";
+        let hashed_alias = alias.credentials(ApiCall::CcByCli, Method::Post).hashed;
+        let canonical = Params::collect("cardgroup_id=7", BodyKind::Other, b"");
+        let hashed_canonical = canonical.credentials(ApiCall::CcByCli, Method::Post).hashed;
+        assert_eq!(hashed_alias.mor_hash(key), hashed_canonical.mor_hash(key));
+        assert_ne!(
+            hashed_alias.mor_hash(key),
+            Params::collect("", BodyKind::Other, b"")
+                .credentials(ApiCall::CcByCli, Method::Post)
+                .hashed
+                .mor_hash(key)
         );
         let both = Params::collect("cardgroup=7&cardgroup_id=8", BodyKind::Other, b"");
         assert_eq!(both.card_request().cardgroup_id.as_deref(), Some("8"));
@@ -232,7 +274,9 @@ mod tests {
             for kind in [BodyKind::Form, BodyKind::Json, BodyKind::Other] {
                 let params = Params::collect(&query, kind, &body);
                 let _ = params.card_request();
-                let _ = params.credentials(Method::Get);
+                for call in ApiCall::ALL {
+                    let _ = params.credentials(call, Method::Get);
+                }
             }
         }
 

@@ -1,6 +1,6 @@
 //! The XML documents MOR answers (spec §5, §6), rendered with serde-xml-rs.
 
-use morcc_domain::{CardReply, DeviceReply, Reply};
+use morcc_domain::{ApiCall, CardReply, DeviceReply, Reply};
 use serde::Serialize;
 
 /// `<page><response>` of a card reply.
@@ -57,6 +57,49 @@ struct ActionErrorDocument<'a> {
     error: &'a str,
 }
 
+/// An action error of the card calls: `<page><status><error>`.
+#[derive(Serialize)]
+#[serde(rename = "page")]
+struct StatusErrorDocument<'a> {
+    status: ErrorElement<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorElement<'a> {
+    error: &'a str,
+}
+
+/// How a call wraps its action errors (spec §6; card_calls.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionEnvelope {
+    /// `<page><error>`: cc_by_cli and card_balance_get.
+    Page,
+    /// `<page><status><error>`: the other card calls.
+    PageStatus,
+}
+
+impl ActionEnvelope {
+    /// The envelope of `call`'s action errors.
+    pub fn of(call: ApiCall) -> ActionEnvelope {
+        match call {
+            ApiCall::CcByCli | ApiCall::CardBalanceGet => ActionEnvelope::Page,
+            ApiCall::CardGroupGet | ApiCall::CardFromGroupSell | ApiCall::CardPaymentAdd => {
+                ActionEnvelope::PageStatus
+            }
+        }
+    }
+
+    /// The XML of an action error in this envelope.
+    pub fn error(self, text: &str) -> String {
+        match self {
+            ActionEnvelope::Page => action_error(text),
+            ActionEnvelope::PageStatus => render(&StatusErrorDocument {
+                status: ErrorElement { error: text },
+            }),
+        }
+    }
+}
+
 /// The XML of a successful call, numbers printed with `digits` decimals.
 pub fn success(reply: &Reply, digits: u32) -> String {
     match reply {
@@ -108,7 +151,7 @@ pub fn action_error(text: &str) -> String {
 }
 
 /// The declaration, then the document indented by 2 spaces, then a newline.
-fn render<T: Serialize>(document: &T) -> String {
+pub(crate) fn render<T: Serialize>(document: &T) -> String {
     let config = serde_xml_rs::SerdeXml::new().emitter(
         xml::EmitterConfig::new()
             .perform_indent(true)
@@ -149,6 +192,7 @@ mod tests {
                 sold: true,
                 active: true,
                 callerid: Some(morcc_domain::CallerId::parse("4444").unwrap()),
+                hidden: false,
             },
             balance_with_vat: Figure::new(money("90").as_decimal().clone()),
         });
@@ -208,6 +252,14 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <error>Card was not found</error>\n</page>\n"
         );
         assert_eq!(action_error("Failed to make transaction"), FALLBACK);
+        assert_eq!(
+            ActionEnvelope::PageStatus.error("Free cards was not found"),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<page>\n  <status>\n    <error>Free cards was not found</error>\n  </status>\n</page>\n"
+        );
+        assert_eq!(
+            ActionEnvelope::of(ApiCall::CardBalanceGet).error("Calling Card was not found"),
+            action_error("Calling Card was not found")
+        );
     }
 
     #[test]

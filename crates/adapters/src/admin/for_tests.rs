@@ -5,14 +5,15 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use morcc_domain::{
-    CallerId, Card, CardGroupId, CardId, DeviceId, Holder, Money, OwnerId, StoreError, UserId,
+    CallerId, Card, CardGroupId, CardId, CardNumber, DeviceId, Holder, Money, OwnerId, StoreError,
+    UserId,
 };
 
 use crate::connection::Database;
 use crate::error::{store_error, AdapterError};
 use crate::money_sql;
 use crate::rows::{self, CardRow};
-use crate::schema::{actions, cards, payments, providers, users};
+use crate::schema::{actions, cards, cclineitems, ccorders, payments, providers, users};
 
 /// A row of `payments`, as an operator reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,6 +183,137 @@ pub fn payments_sum_for(db: &Database, holder: Holder) -> Result<Money, AdapterE
 pub fn actions_count(db: &Database) -> Result<i64, AdapterError> {
     let mut conn = db.connection()?;
     Ok(actions::table
+        .select(count_star())
+        .first::<i64>(&mut *conn)
+        .map_err(store_error)?)
+}
+
+/// A sale as recorded: a row of `ccorders` with its `cclineitems`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRecord {
+    /// `ccorders.id`.
+    pub id: i64,
+    /// `ccorders.ordertype`.
+    pub ordertype: String,
+    /// `ccorders.email`.
+    pub email: String,
+    /// `ccorders.amount`.
+    pub amount: Money,
+    /// `ccorders.currency`.
+    pub currency: String,
+    /// `ccorders.completed`.
+    pub completed: bool,
+    /// `ccorders.owner_id`.
+    pub owner_id: OwnerId,
+    /// Its line items: (card, card group, quantity, price), in id order.
+    pub lines: Vec<(CardId, CardGroupId, i32, Money)>,
+}
+
+/// Every order, oldest first, with its line items.
+pub fn orders(db: &Database) -> Result<Vec<OrderRecord>, AdapterError> {
+    let mut conn = db.connection()?;
+    let orders = ccorders::table
+        .order(ccorders::id)
+        .select((
+            ccorders::id,
+            ccorders::ordertype,
+            ccorders::email,
+            ccorders::amount,
+            ccorders::currency,
+            ccorders::completed,
+            ccorders::owner_id,
+        ))
+        .load::<(i64, String, Option<String>, String, String, i32, i64)>(&mut *conn)
+        .map_err(store_error)?;
+    let lines = cclineitems::table
+        .order(cclineitems::id)
+        .select((
+            cclineitems::ccorder_id,
+            cclineitems::card_id,
+            cclineitems::cardgroup_id,
+            cclineitems::quantity,
+            cclineitems::price,
+        ))
+        .load::<(i64, i64, i64, i32, String)>(&mut *conn)
+        .map_err(store_error)?;
+    orders
+        .into_iter()
+        .map(
+            |(id, ordertype, email, amount, currency, completed, owner_id)| {
+                let lines = lines
+                    .iter()
+                    .filter(|(order, ..)| *order == id)
+                    .map(|(_, card, group, quantity, price)| {
+                        Ok::<_, StoreError>((
+                            CardId(*card),
+                            CardGroupId(*group),
+                            *quantity,
+                            money_sql::money(price)?,
+                        ))
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(OrderRecord {
+                    id,
+                    ordertype,
+                    email: email.unwrap_or_default(),
+                    amount: money_sql::money(&amount)?,
+                    currency,
+                    completed: completed != 0,
+                    owner_id: OwnerId(owner_id),
+                    lines,
+                })
+            },
+        )
+        .collect()
+}
+
+/// The `actions` rows named `action`: (user, target id, target type), oldest first.
+pub fn actions_named(
+    db: &Database,
+    action: &str,
+) -> Result<Vec<(UserId, Option<i64>, String)>, AdapterError> {
+    let mut conn = db.connection()?;
+    Ok(actions::table
+        .filter(actions::action.eq(action))
+        .order(actions::id)
+        .select((actions::user_id, actions::target_id, actions::target_type))
+        .load::<(i64, Option<i64>, String)>(&mut *conn)
+        .map_err(store_error)?
+        .into_iter()
+        .map(|(user, target, kind)| (UserId(user), target, kind))
+        .collect())
+}
+
+/// The card with this number, exactly as stored.
+pub fn card_by_number(db: &Database, number: &CardNumber) -> Result<Option<Card>, AdapterError> {
+    let mut conn = db.connection()?;
+    let row = cards::table
+        .filter(cards::number.eq(number.as_str()))
+        .select(rows::CARD_COLUMNS)
+        .first::<CardRow>(&mut *conn)
+        .optional()
+        .map_err(store_error)?;
+    Ok(rows::exactly(row, number.as_str(), rows::card_number)
+        .map(rows::card)
+        .transpose()?)
+}
+
+/// The id of the user with this name.
+pub fn user_id(db: &Database, username: &str) -> Result<Option<UserId>, AdapterError> {
+    let mut conn = db.connection()?;
+    let user = users::table
+        .filter(users::username.eq(username))
+        .select((users::id, users::username))
+        .first::<(i64, String)>(&mut *conn)
+        .optional()
+        .map_err(store_error)?;
+    Ok(rows::exactly(user, username, |(_, stored)| Some(stored)).map(|(id, _)| UserId(id)))
+}
+
+/// How many rows `payments` holds, whoever they belong to.
+pub fn payments_count(db: &Database) -> Result<i64, AdapterError> {
+    let mut conn = db.connection()?;
+    Ok(payments::table
         .select(count_star())
         .first::<i64>(&mut *conn)
         .map_err(store_error)?)

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod card_calls;
 mod concurrency;
 mod ledger;
 mod schema;

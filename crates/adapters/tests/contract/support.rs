@@ -70,6 +70,7 @@ pub fn admin(db: &Database) -> morcc_domain::Caller {
     morcc_domain::Caller {
         id,
         owner: OwnerId(0),
+        usertype: UserType::Admin,
     }
 }
 

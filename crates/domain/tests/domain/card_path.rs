@@ -475,6 +475,7 @@ fn a_reseller_tops_up_its_own_card_and_the_payment_is_its_own() {
     let reseller = morcc_domain::Caller {
         id: morcc_domain::UserId(OTHER_OWNER.0),
         owner: OTHER_OWNER,
+        usertype: morcc_domain::UserType::Reseller,
     };
     let mut ledger = world.ledger();
     let writes = allow_writes(&mut ledger);

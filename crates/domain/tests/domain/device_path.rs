@@ -233,6 +233,7 @@ fn a_reseller_may_top_up_a_device_of_its_own_user() {
     let reseller = morcc_domain::Caller {
         id: UserId(OTHER_OWNER.0),
         owner: OTHER_OWNER,
+        usertype: morcc_domain::UserType::Reseller,
     };
     let mut ledger = world.ledger();
     let writes = allow_writes(&mut ledger);

@@ -2,19 +2,16 @@
 
 use morcc_domain::ports::MockDirectory;
 use morcc_domain::{
-    authenticate, Account, Caller, Credentials, FailedAttempt, FilterError, HashedParams, Method,
-    Origin, OwnerId, StoreError, UserId,
+    authenticate, Account, ApiCall, Caller, Credentials, FailedAttempt, FilterError, HashedParams,
+    Method, Origin, OwnerId, StoreError, UserId, UserType,
 };
 
 use crate::support::*;
 
 /// The spec's first example: cardgroup_id=1, callerid=4444, amount=100, key `secret`.
-const PARAMS: HashedParams<'static> = HashedParams {
-    pin: None,
-    amount: Some("100"),
-    callerid: Some("4444"),
-    cardgroup_id: Some("1"),
-};
+fn params() -> HashedParams<'static> {
+    HashedParams::cc_by_cli(None, Some("100"), Some("4444"), Some("1"))
+}
 const SPEC_HASH: &str = "c30c6ca5d3f0e1376203f74ea0b2a3a89993fe33";
 const RESELLER: i64 = 5;
 
@@ -43,10 +40,11 @@ fn admin_directory() -> MockDirectory {
 
 fn post<'a>(username: &'a str, password: &'a str, hash: Option<&'a str>) -> Credentials<'a> {
     Credentials {
+        call: ApiCall::CcByCli,
         username: Some(username),
         password: Some(password),
         hash,
-        hashed: PARAMS,
+        hashed: params(),
         method: Method::Post,
     }
 }
@@ -90,7 +88,8 @@ fn an_admin_with_the_right_password_and_the_spec_hash_acts_for_owner_zero() {
         outcome,
         Ok(Caller {
             id: UserId(1),
-            owner: OwnerId(0)
+            owner: OwnerId(0),
+            usertype: UserType::Admin,
         })
     );
     assert!(recorded.is_empty());
@@ -99,12 +98,7 @@ fn an_admin_with_the_right_password_and_the_spec_hash_acts_for_owner_zero() {
 #[test]
 fn the_spec_s_second_hash_example_with_a_pin_is_accepted() {
     let credentials = Credentials {
-        hashed: HashedParams {
-            pin: Some("222"),
-            amount: Some("50"),
-            callerid: Some("7777"),
-            cardgroup_id: Some("1"),
-        },
+        hashed: HashedParams::cc_by_cli(Some("222"), Some("50"), Some("7777"), Some("1")),
         ..post(
             "admin",
             "adminpw",
@@ -142,13 +136,14 @@ fn a_reseller_acts_for_itself_with_its_own_settings_and_key() {
             ("API_Secret_Key", RESELLER, "mine"),
         ],
     );
-    let hash = PARAMS.mor_hash("mine");
+    let hash = params().mor_hash("mine");
     let (outcome, _) = filter(&directory, &post("reseller", "resellerpw", Some(&hash)));
     assert_eq!(
         outcome,
         Ok(Caller {
             id: UserId(RESELLER),
-            owner: OwnerId(RESELLER)
+            owner: OwnerId(RESELLER),
+            usertype: UserType::Reseller,
         })
     );
 }
@@ -261,7 +256,7 @@ fn a_reseller_passes_on_the_admins_allow_api() {
         accounts(),
         &[("Allow_API", 0, "1"), ("API_Secret_Key", RESELLER, "mine")],
     );
-    let hash = PARAMS.mor_hash("mine");
+    let hash = params().mor_hash("mine");
     assert!(
         filter(&directory, &post("reseller", "resellerpw", Some(&hash)))
             .0
@@ -272,7 +267,7 @@ fn a_reseller_passes_on_the_admins_allow_api() {
 #[test]
 fn a_reseller_without_any_allow_api_is_refused() {
     let directory = directory(accounts(), &[("API_Secret_Key", RESELLER, "mine")]);
-    let hash = PARAMS.mor_hash("mine");
+    let hash = params().mor_hash("mine");
     assert_eq!(
         filter(&directory, &post("reseller", "resellerpw", Some(&hash))).0,
         Err(FilterError::ApiDisabled)
@@ -286,7 +281,7 @@ fn only_a_reseller_falls_back_to_the_admins_allow_api() {
         accounts(),
         &[("Allow_API", 0, "1"), ("API_Secret_Key", RESELLER, "mine")],
     );
-    let hash = PARAMS.mor_hash("mine");
+    let hash = params().mor_hash("mine");
     assert_eq!(
         filter(&directory, &post("customer", "customerpw", Some(&hash))).0,
         Err(FilterError::ApiDisabled)
@@ -333,7 +328,7 @@ fn a_resellers_own_allow_get_api_does_not_allow_get() {
             ("Allow_GET_API", RESELLER, "1"),
         ],
     );
-    let hash = PARAMS.mor_hash("mine");
+    let hash = params().mor_hash("mine");
     let credentials = Credentials {
         method: Method::Get,
         ..post("reseller", "resellerpw", Some(&hash))
@@ -361,7 +356,7 @@ fn without_a_secret_key_the_api_must_have_one_and_that_is_not_recorded() {
 
 #[test]
 fn a_wrong_hash_is_incorrect_and_recorded_once_without_the_hash() {
-    let wrong = PARAMS.mor_hash("guess");
+    let wrong = params().mor_hash("guess");
     let (outcome, recorded) = filter(&admin_directory(), &post("admin", "adminpw", Some(&wrong)));
     assert_eq!(outcome, Err(FilterError::IncorrectHash));
     assert_eq!(recorded, vec![attempt("admin", "Incorrect hash")]);
@@ -380,10 +375,7 @@ fn a_missing_hash_is_incorrect() {
 #[test]
 fn a_hash_of_other_parameters_is_incorrect() {
     let credentials = Credentials {
-        hashed: HashedParams {
-            amount: Some("1000"),
-            ..PARAMS
-        },
+        hashed: HashedParams::cc_by_cli(None, Some("1000"), Some("4444"), Some("1")),
         ..post("admin", "adminpw", Some(SPEC_HASH))
     };
     assert_eq!(
@@ -423,7 +415,7 @@ fn a_reseller_may_not_use_the_admins_key_while_the_admins_api_is_off() {
         filter(&directory, &post("reseller", "resellerpw", Some(SPEC_HASH))).0,
         Err(FilterError::IncorrectHash)
     );
-    let own = PARAMS.mor_hash("mine");
+    let own = params().mor_hash("mine");
     assert!(
         filter(&directory, &post("reseller", "resellerpw", Some(&own)))
             .0
@@ -456,7 +448,7 @@ fn an_admin_does_not_pass_with_a_resellers_key() {
             ("API_Secret_Key", RESELLER, "mine"),
         ],
     );
-    let hash = PARAMS.mor_hash("mine");
+    let hash = params().mor_hash("mine");
     assert_eq!(
         filter(&directory, &post("admin", "adminpw", Some(&hash))).0,
         Err(FilterError::IncorrectHash)
@@ -508,7 +500,7 @@ fn a_user_of_type_user_is_denied_access_and_that_is_not_recorded() {
             ("API_Secret_Key", RESELLER, "mine"),
         ],
     );
-    let hash = PARAMS.mor_hash("mine");
+    let hash = params().mor_hash("mine");
     let (outcome, recorded) = filter(&directory, &post("customer", "customerpw", Some(&hash)));
     assert_eq!(outcome, Err(FilterError::AccessDenied));
     assert!(recorded.is_empty());

@@ -6,8 +6,9 @@ use std::sync::Mutex;
 
 use morcc_domain::ports::MockLedger;
 use morcc_domain::{
-    cc_by_cli, CallerId, Card, CardGroup, CardGroupId, CardKey, Catalog, CcError, Currency, Device,
-    Ledger, Money, NewCard, Payment, Pin, Store, StoreError, Tax, TaxId, UnitError, User, UserId,
+    cc_by_cli, CallerId, Card, CardGroup, CardGroupId, CardKey, CardNumber, Catalog, CcError,
+    Currency, Device, IdempotencyKey, Ledger, Money, NewCard, Payment, Pin, Sale, Store,
+    StoreError, StoredReply, Tax, TaxId, UnitError, User, UserId,
 };
 
 use crate::support::*;
@@ -85,6 +86,40 @@ impl Ledger for ReadOnly<'_> {
     }
     fn record_payment(&mut self, _: &Payment) -> Result<(), StoreError> {
         Err(StoreError::ReadOnly)
+    }
+    fn lock_card_by_number(&mut self, number: &CardNumber) -> Result<Option<Card>, StoreError> {
+        self.0.lock_card_by_number(number)
+    }
+    fn free_card_count(&mut self, group: CardGroupId) -> Result<u64, StoreError> {
+        self.0.free_card_count(group)
+    }
+    fn lock_free_cards(
+        &mut self,
+        group: CardGroupId,
+        limit: usize,
+    ) -> Result<Vec<Card>, StoreError> {
+        self.0.lock_free_cards(group, limit)
+    }
+    fn record_sale(&mut self, _: &Sale) -> Result<(), StoreError> {
+        Err(StoreError::ReadOnly)
+    }
+    fn kept_reply(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<StoredReply>, StoreError> {
+        self.0.kept_reply(user, key)
+    }
+    fn keep_reply(
+        &mut self,
+        _: UserId,
+        _: &IdempotencyKey,
+        _: &StoredReply,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::ReadOnly)
+    }
+    fn has_written(&self) -> bool {
+        false
     }
 }
 

@@ -86,7 +86,15 @@ fn an_unsold_card_is_sold_to_a_new_callerid_and_activated() {
     assert_eq!(reply.card, sold);
     assert_eq!(reply.card.balance, money("20"));
     assert_eq!(reply.balance_with_vat.display(4), "22.0000");
-    assert_eq!(writes.all(), vec![Write::UpdateCard(sold)]);
+    // Activating an unsold PIN card is a sale (card_calls.md §3): one order, no e-mail, the
+    // card at its balance, and no payment (no balance changed).
+    assert_eq!(
+        writes.all(),
+        vec![
+            Write::UpdateCard(sold),
+            Write::Sale(sale_of(&admin(), "", &[(7, 2, "20")]))
+        ]
+    );
 }
 
 #[test]

@@ -11,8 +11,8 @@ use morcc_domain::pricing::OptionalTax;
 use morcc_domain::{
     cc_by_cli, Account, BigDecimal, Caller, CallerId, Card, CardGroup, CardGroupId, CardId,
     CardKey, CardNumber, CardReply, CardRequest, CcError, Currency, Device, DeviceId, DeviceReply,
-    DeviceUser, FailedAttempt, Holder, Ledger, Money, NewCard, OwnerId, Payment, Pin, Reply, Store,
-    Tax, TaxId, UnitError, User, UserId, UserType,
+    DeviceUser, FailedAttempt, Holder, Ledger, Money, NewCard, OwnerId, Payment, Pin, Reply, Sale,
+    SoldCard, Store, Tax, TaxId, UnitError, User, UserId, UserType,
 };
 
 /// The system currency (`currencies.id` = 1).
@@ -59,6 +59,7 @@ pub fn currency(name: &str, rate: &str) -> Currency {
     Currency {
         name: name.to_owned(),
         exchange_rate: decimal(rate),
+        active: true,
     }
 }
 
@@ -69,10 +70,30 @@ pub fn admin() -> Caller {
     Caller {
         id: UserId(1),
         owner: ADMIN_OWNER,
+        usertype: UserType::Admin,
     }
 }
 
-/// A card group of the admin: default code lengths, no tax, the system currency.
+/// A reseller (user id [`OTHER_OWNER`]) as an authenticated caller: it owns the rows of
+/// [`OTHER_OWNER`].
+pub fn reseller() -> Caller {
+    Caller {
+        id: UserId(OTHER_OWNER.0),
+        owner: OTHER_OWNER,
+        usertype: UserType::Reseller,
+    }
+}
+
+/// A caller of this type acting for the admin's rows (owner 0), as accountants do.
+pub fn caller_of_type(usertype: UserType) -> Caller {
+    Caller {
+        usertype,
+        ..admin()
+    }
+}
+
+/// A card group of the admin: default code lengths, no tax, the system currency, shown
+/// (not hidden), named `group <id>`, priced 0.
 pub fn group(id: i64) -> CardGroup {
     CardGroup {
         id: CardGroupId(id),
@@ -81,6 +102,11 @@ pub fn group(id: i64) -> CardGroup {
         pin_length: 0,
         tax_id: None,
         currency: String::new(),
+        name: format!("group {id}"),
+        description: String::new(),
+        image: "example.jpg".to_owned(),
+        price: Money::zero(),
+        hidden: false,
     }
 }
 
@@ -95,12 +121,30 @@ pub fn card(id: i64, group: i64, balance: &str) -> Card {
         sold: true,
         active: true,
         callerid: None,
+        hidden: false,
     }
 }
 
 /// The PIN of `card(id, ..)`.
 pub fn pin_of(id: i64) -> String {
     format!("9000{id}")
+}
+
+/// An unsold, inactive card without a caller ID: free when its balance is above zero.
+pub fn unsold_card(id: i64, group: i64, balance: &str) -> Card {
+    Card {
+        sold: false,
+        active: false,
+        ..card(id, group, balance)
+    }
+}
+
+/// `card` with another number.
+pub fn with_number(card: Card, number: &str) -> Card {
+    Card {
+        number: CardNumber::parse(number).expect("test card number"),
+        ..card
+    }
 }
 
 /// A card bound to `callerid`.
@@ -241,6 +285,18 @@ impl World {
                 })
                 .collect())
         });
+        let cards = self.cards.clone();
+        ledger
+            .expect_lock_card_by_number()
+            .returning(move |number| Ok(cards.iter().find(|card| &card.number == number).cloned()));
+        let cards = self.cards.clone();
+        ledger.expect_free_card_count().returning(move |group| {
+            Ok(u64::try_from(free_cards(&cards, group, usize::MAX).len()).expect("few cards"))
+        });
+        let cards = self.cards.clone();
+        ledger
+            .expect_lock_free_cards()
+            .returning(move |group, limit| Ok(free_cards(&cards, group, limit)));
         let groups = self.groups.clone();
         ledger
             .expect_card_group()
@@ -272,6 +328,19 @@ impl World {
     }
 }
 
+/// The free cards ([`Card::is_free`]) of `group` among `cards`, in order of number (as text),
+/// then id, at most `limit`: what the ledger's `free_card_count` and `lock_free_cards` see.
+pub fn free_cards(cards: &[Card], group: CardGroupId, limit: usize) -> Vec<Card> {
+    let mut free: Vec<Card> = cards
+        .iter()
+        .filter(|card| card.cardgroup_id == group && card.is_free())
+        .cloned()
+        .collect();
+    free.sort_by(|a, b| (a.number.as_str(), a.id).cmp(&(b.number.as_str(), b.id)));
+    free.truncate(limit);
+    free
+}
+
 // Writes.
 
 /// One write a request made, in the order it made them.
@@ -281,6 +350,7 @@ pub enum Write {
     InsertCard(NewCard),
     UserBalance(UserId, Money),
     Payment(Payment),
+    Sale(Sale),
 }
 
 /// The writes a ledger received.
@@ -306,7 +376,17 @@ impl Writes {
             .collect()
     }
 
-    /// Everything but the payments rows.
+    pub fn sales(&self) -> Vec<Sale> {
+        self.all()
+            .into_iter()
+            .filter_map(|write| match write {
+                Write::Sale(sale) => Some(sale),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Everything but the payments rows (sales included, so a stray sale shows).
     pub fn balances(&self) -> Vec<Write> {
         self.all()
             .into_iter()
@@ -345,7 +425,31 @@ pub fn allow_writes(ledger: &mut MockLedger) -> Writes {
         log.push(Write::Payment(payment.clone()));
         Ok(())
     });
+    let log = writes.clone();
+    ledger.expect_record_sale().returning(move |sale| {
+        log.push(Write::Sale(sale.clone()));
+        Ok(())
+    });
     writes
+}
+
+/// The sale `caller` makes of `cards` (`(card id, group id, balance)`), in the system
+/// currency.
+pub fn sale_of(caller: &Caller, email: &str, cards: &[(i64, i64, &str)]) -> Sale {
+    Sale {
+        seller: caller.id,
+        owner_id: caller.owner,
+        email: email.to_owned(),
+        currency: SYSTEM_CURRENCY.to_owned(),
+        cards: cards
+            .iter()
+            .map(|(id, group, balance)| SoldCard {
+                card_id: CardId(*id),
+                cardgroup_id: CardGroupId(*group),
+                price: money(balance),
+            })
+            .collect(),
+    }
 }
 
 /// The fields of a payments row that the contract fixes (all but the free-text description).
@@ -388,11 +492,13 @@ pub fn rows(payments: &[Payment]) -> Vec<Row> {
 
 // The store and the call.
 
-/// A store that runs the work once on a mock ledger, and counts the transactions.
+/// A store that runs the work once on a mock ledger, and counts the units of work and, among
+/// them, the look-ups.
 #[derive(Debug)]
 pub struct TestStore {
     ledger: Mutex<MockLedger>,
     transactions: AtomicUsize,
+    look_ups: AtomicUsize,
 }
 
 impl TestStore {
@@ -400,11 +506,18 @@ impl TestStore {
         TestStore {
             ledger: Mutex::new(ledger),
             transactions: AtomicUsize::new(0),
+            look_ups: AtomicUsize::new(0),
         }
     }
 
+    /// The units of work run, look-ups included.
     pub fn transactions(&self) -> usize {
         self.transactions.load(Ordering::SeqCst)
+    }
+
+    /// The units of work run as look-ups (`Store::run_look_up`).
+    pub fn look_ups(&self) -> usize {
+        self.look_ups.load(Ordering::SeqCst)
     }
 }
 
@@ -416,6 +529,14 @@ impl Store for TestStore {
         self.transactions.fetch_add(1, Ordering::SeqCst);
         let mut ledger = self.ledger.lock().expect("ledger");
         work(&mut *ledger)
+    }
+
+    fn run_look_up(
+        &self,
+        work: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
+    ) -> Result<(), UnitError> {
+        self.look_ups.fetch_add(1, Ordering::SeqCst);
+        self.run_unit(work)
     }
 }
 

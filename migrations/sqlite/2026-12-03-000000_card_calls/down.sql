@@ -1,0 +1,5 @@
+DROP INDEX cards_cardgroup_sold_number;
+DROP TABLE cclineitems;
+DROP TABLE ccorders;
+ALTER TABLE cards DROP COLUMN hidden;
+ALTER TABLE cardgroups DROP COLUMN image;
