@@ -185,6 +185,30 @@ pub enum OperatorCommand {
     /// Give a card group or a user a tax.
     #[command(after_help = "Example:\n  morcc assign-tax --tax-id 1 --cardgroup-id 1")]
     AssignTax(AssignTaxArgs),
+    /// Create a batch of cards in a card group (a print run): numbers from a range or after
+    /// the group's highest, random PINs, the group's price as balance; optionally a CSV file of
+    /// number,pin,balance for the printer.
+    #[command(after_help = "Examples:\n  \
+        morcc create-cards --cardgroup-id 1 --count 5000 --out batch-7.csv\n  \
+        morcc create-cards --cardgroup-id 1 --from 0000100000 --till 0000104999 --balance 5")]
+    CreateCards(CreateCardsArgs),
+    /// List the card groups: price, currency, tax, and free and sold cards.
+    #[command(after_help = "Examples:\n  morcc groups\n  morcc groups --json")]
+    Groups(GroupsArgs),
+    /// List a card group's cards (PINs hidden unless --show-pins).
+    #[command(after_help = "Examples:\n  \
+        morcc cards --cardgroup-id 1 --unsold\n  \
+        morcc cards --cardgroup-id 1 --callerid 37060000001 --json")]
+    Cards(CardsArgs),
+    /// Show a card and its payments, newest first (its PIN hidden unless --show-pins).
+    #[command(after_help = "Examples:\n  morcc card 1000000001\n  morcc card 1000000001 --json")]
+    Card(CardArgs),
+    /// List payments, newest first: all, or a card's or a user's, since a day.
+    #[command(after_help = "Examples:\n  \
+        morcc payments --since 2026-12-01\n  \
+        morcc payments --card 1000000001\n  \
+        morcc payments --user shop --json")]
+    Payments(PaymentsArgs),
 }
 
 /// How `serve` listens (accepted with or without the `serve` word).
@@ -513,6 +537,97 @@ pub struct AssignTaxArgs {
     /// The user that gets it.
     #[arg(long)]
     pub user_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(
+    clap::ArgGroup::new("numbers")
+        .args(["count", "from"])
+        .required(true)
+))]
+pub struct CreateCardsArgs {
+    /// The card group the cards belong to; its lengths make their numbers and PINs.
+    #[arg(long = "cardgroup-id")]
+    pub cardgroup_id: i64,
+    /// How many cards: numbered on from the group's highest number of its length (from 1
+    /// and zeros when it has none), passing over numbers any card holds.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=admin::batch::MAX_BATCH))]
+    pub count: Option<u64>,
+    /// The first number of a range (the group's number length, leading zeros kept); numbers
+    /// any card holds are passed over.
+    #[arg(long, value_name = "NUMBER", requires = "till", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// The last number of the range, included.
+    #[arg(long, value_name = "NUMBER", requires = "from", allow_hyphen_values = true)]
+    pub till: Option<String>,
+    /// Each card's opening balance, a plain decimal, net, in the system currency (default:
+    /// the group's price).
+    #[arg(long, allow_hyphen_values = true)]
+    pub balance: Option<String>,
+    /// Write number,pin,balance of the cards created to this new CSV file (mode 0600: PINs
+    /// are secrets), for the printer.
+    #[arg(long, value_name = "FILE.csv")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GroupsArgs {
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CardsArgs {
+    /// The card group whose cards to list.
+    #[arg(long = "cardgroup-id")]
+    pub cardgroup_id: i64,
+    /// Only sold cards.
+    #[arg(long, conflicts_with = "unsold")]
+    pub sold: bool,
+    /// Only unsold cards.
+    #[arg(long)]
+    pub unsold: bool,
+    /// Only the card bound to this caller ID.
+    #[arg(long)]
+    pub callerid: Option<String>,
+    /// Only the card with this number.
+    #[arg(long)]
+    pub number: Option<String>,
+    /// Show the PINs too.
+    #[arg(long)]
+    pub show_pins: bool,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CardArgs {
+    /// The card's number, exactly as stored.
+    pub number: String,
+    /// Show the PIN too.
+    #[arg(long)]
+    pub show_pins: bool,
+    /// Print a JSON object {"card": ..., "payments": [...]} instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PaymentsArgs {
+    /// Only payments added on this day (YYYY-MM-DD, as the database keeps dates) or later.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub since: Option<String>,
+    /// Only the payments of the card with this number.
+    #[arg(long, value_name = "NUMBER", conflicts_with = "user")]
+    pub card: Option<String>,
+    /// Only the payments of the user with this username.
+    #[arg(long, value_name = "USERNAME")]
+    pub user: Option<String>,
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl std::fmt::Debug for DatabaseArgs {

@@ -3,10 +3,12 @@
 //! `main.rs` only parses the command line; everything it runs lives here so that the
 //! black-box tests can start the same server on port 0.
 
+pub mod batch;
 pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod operator;
+pub mod reports;
 pub mod scrape;
 pub mod server;
 pub mod telemetry;

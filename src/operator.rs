@@ -49,6 +49,11 @@ fn run_command(database_args: &DatabaseArgs, command: Command) -> Result<(), App
         Command::SetCurrencyActive(args) => set_currency_active(&database, &args)?,
         Command::CreateTax(args) => create_tax(&database, &args)?,
         Command::AssignTax(args) => assign_tax(&database, &args)?,
+        Command::CreateCards(args) => crate::batch::create_cards(&database, &args)?,
+        Command::Groups(args) => crate::reports::groups(&database, &args)?,
+        Command::Cards(args) => crate::reports::cards(&database, &args)?,
+        Command::Card(args) => crate::reports::card(&database, &args)?,
+        Command::Payments(args) => crate::reports::payments(&database, &args)?,
     }
     Ok(())
 }

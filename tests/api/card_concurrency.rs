@@ -14,6 +14,8 @@ const CARDS_ON_SALE: usize = 40;
 const PAYMENT_CLIENTS: usize = 16;
 const REQUESTS_PER_CLIENT: usize = 16;
 const BOUND_CARDS: usize = 4;
+const RACED_CARDS: usize = 30;
+const RACERS: usize = 8;
 
 /// Posts a form and returns the body (every reply must be HTTP 200).
 async fn post(client: &reqwest::Client, url: &str, form: &[(String, String)]) -> String {
@@ -40,6 +42,10 @@ fn sale_outcome(body: &str) -> Option<Vec<String>> {
             .collect(),
     )
 }
+
+/// A request a payment client will send: by number (`card_payment_add`) or by caller ID
+/// (`cc_by_cli`), the number or caller ID, the description, and the signed form.
+type Planned = (bool, String, String, Vec<(String, String)>);
 
 /// What one payment client was answered.
 #[derive(Debug, Default)]
@@ -124,7 +130,7 @@ scenarios! {
         let amounts = ["1", "0.5", "2.25", "0.01", "12.1"];
         let mut clients = Vec::new();
         for client in 0..PAYMENT_CLIENTS {
-            let mut requests: Vec<(bool, String, String, Vec<(String, String)>)> = Vec::new();
+            let mut requests: Vec<Planned> = Vec::new();
             for round in 0..REQUESTS_PER_CLIENT {
                 let (_, number, cli) = &cards[(client + round) % BOUND_CARDS];
                 let amount = amounts[(client * 7 + round) % amounts.len()];
@@ -146,7 +152,7 @@ scenarios! {
                         let root = parse_xml(&body).unwrap_or_else(|error| panic!("{error}"));
                         let details = |name: &str| {
                             root.text_at(&["add_payment", "details", name])
-                                .map(|text| money(text))
+                                .map(money)
                                 .unwrap_or_else(|| panic!("not a payment: {body}"))
                         };
                         acknowledged.payments.push((key, description, details("current_balance"), details("amount_without_tax"), details("new_balance")));
@@ -191,5 +197,93 @@ scenarios! {
             assert_eq!(rows.len(), mine.len() + top_ups.get(cli).copied().unwrap_or(0), "card {number}");
         }
         assert_eq!(admin::payments_count(&app.db).unwrap() as usize, PAYMENT_CLIENTS * REQUESTS_PER_CLIENT);
+    }
+
+    /// Sales and cc_by_cli PIN activations race for the same unsold cards: each card goes to
+    /// exactly one of them (a card the sale took cannot be activated, and the reverse), and
+    /// each is recorded by exactly one line item.
+    async fn sales_and_pin_activations_never_share_a_card(app) {
+        let mut pins = Vec::new();
+        for index in 0..RACED_CARDS {
+            let pin = format!("5{index:05}");
+            add_card_with(&app, app.group, &format!("88800000{index:02}"), Some(&pin), "2", false, None);
+            pins.push(pin);
+        }
+        let sale_url = app.url("/api/card_from_group_sell");
+        let cli_url = app.url("/api/cc_by_cli");
+        let mut sellers = Vec::new();
+        for _ in 0..RACERS {
+            let form = signed_call(ApiCall::CardFromGroupSell, &[("id", "1")], USER, PASSWORD, KEY);
+            let (http, url) = (app.client().clone(), sale_url.clone());
+            sellers.push(actix_web::rt::spawn(async move {
+                let mut bought = Vec::new();
+                while let Some(cards) = sale_outcome(&post(&http, &url, &form).await) {
+                    bought.extend(cards);
+                }
+                bought
+            }));
+        }
+        let mut activators = Vec::new();
+        for client in 0..RACERS {
+            let attempts: Vec<(String, Vec<(String, String)>)> = (0..RACED_CARDS)
+                .map(|step| {
+                    let pin = &pins[(client * 4 + step) % RACED_CARDS];
+                    let cli = format!("3707{client:02}{step:03}");
+                    let form = signed_with(&[("callerid", &cli), ("pin", pin)], USER, PASSWORD, KEY);
+                    (cli, form)
+                })
+                .collect();
+            let (http, url) = (app.client().clone(), cli_url.clone());
+            activators.push(actix_web::rt::spawn(async move {
+                let mut activated = Vec::new();
+                for (cli, form) in attempts {
+                    let body = post(&http, &url, &form).await;
+                    if body == action_error("Cannot sell already sold card") {
+                        continue;
+                    }
+                    let root = parse_xml(&body).unwrap_or_else(|error| panic!("{error}"));
+                    assert_eq!(root.text_at(&["response", "status"]), Some("ok"), "{body}");
+                    let number = root.text_at(&["response", "card", "number"]).unwrap().to_owned();
+                    activated.push((cli, number));
+                }
+                activated
+            }));
+        }
+        let mut sold: Vec<String> = Vec::new();
+        for seller in sellers {
+            sold.extend(seller.await.unwrap());
+        }
+        let mut activated: Vec<(String, String)> = Vec::new();
+        for activator in activators {
+            activated.extend(activator.await.unwrap());
+        }
+        // What in-flight sales had locked when a buyer looked, sold now.
+        let drain = signed_call(ApiCall::CardFromGroupSell, &[("id", "1")], USER, PASSWORD, KEY);
+        while let Some(cards) = sale_outcome(&post(app.client(), &sale_url, &drain).await) {
+            sold.extend(cards);
+        }
+        let sold_set: BTreeSet<&String> = sold.iter().collect();
+        let activated_set: BTreeSet<&String> = activated.iter().map(|(_, number)| number).collect();
+        assert_eq!(sold_set.len(), sold.len(), "a card was sold twice");
+        assert_eq!(activated_set.len(), activated.len(), "a card was activated twice");
+        assert!(sold_set.is_disjoint(&activated_set), "a card was both sold and activated");
+        assert_eq!(sold.len() + activated.len(), RACED_CARDS);
+        for (cli, number) in &activated {
+            let card = app.card(cli).unwrap_or_else(|| panic!("{cli} holds no card"));
+            assert_eq!(card.number.as_str(), number);
+            assert!(card.sold && card.active);
+        }
+        let cards = admin::cards_in_group(&app.db, app.group).unwrap();
+        for card in &cards {
+            assert!(card.sold, "{} unsold", card.number.as_str());
+            assert_eq!(card.callerid.is_some(), activated_set.contains(&card.number.as_str().to_owned()), "{}", card.number.as_str());
+            assert_eq!(card.balance, money("2"));
+        }
+        let lines: Vec<CardId> = admin::orders(&app.db).unwrap().iter().flat_map(|order| order.lines.iter().map(|line| line.0)).collect();
+        assert_eq!(lines.len(), RACED_CARDS);
+        assert_eq!(lines.iter().collect::<BTreeSet<_>>().len(), RACED_CARDS);
+        assert_eq!(admin::actions_named(&app.db, "card_sell_over_api").unwrap().len(), RACED_CARDS);
+        assert_eq!(admin::payments_count(&app.db).unwrap(), 0);
+        eprintln!("race: {} sold, {} activated", sold.len(), activated.len());
     }
 }

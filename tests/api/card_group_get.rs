@@ -57,7 +57,17 @@ fn spec_group(app: &TestApp) -> CardGroupId {
 
 /// What group 1 (the scenarios' "Group one") answers with `free` free cards.
 fn group_one(free: usize) -> String {
-    group_reply("Group one", "example.jpg", "", "0.0000", "0.0000", "USD", free, 6, 10)
+    group_reply(
+        "Group one",
+        "example.jpg",
+        "",
+        "0.0000",
+        "0.0000",
+        "USD",
+        free,
+        6,
+        10,
+    )
 }
 
 fn reseller_group(app: &TestApp, reseller: morcc_domain::UserId) -> CardGroupId {

@@ -4,8 +4,8 @@
 use crate::support::*;
 use morcc_adapters::admin;
 use morcc_domain::{
-    settings, ApiCall, BigDecimal, CardGroupId, CardId, CardNumber, Holder, Money, OwnerId,
-    UserId, UserType,
+    settings, ApiCall, BigDecimal, CardGroupId, CardId, CardNumber, Holder, Money, OwnerId, UserId,
+    UserType,
 };
 use std::str::FromStr;
 
@@ -84,7 +84,13 @@ fn with_hash(params: &[(&str, &str)], hash: &str) -> Vec<(String, String)> {
 }
 
 fn allow_payments(app: &TestApp) {
-    admin::set_setting(&app.db, settings::API_ALLOW_PAYMENTS_OVER_API, "1", OwnerId(0)).unwrap();
+    admin::set_setting(
+        &app.db,
+        settings::API_ALLOW_PAYMENTS_OVER_API,
+        "1",
+        OwnerId(0),
+    )
+    .unwrap();
 }
 
 /// The spec's set-up: EUR at 0.73853104, the group "Test_cardgroup" taxed 5 % and 2 %
@@ -100,7 +106,15 @@ fn spec_card(app: &TestApp) -> (CardGroupId, CardId) {
         ..Default::default()
     };
     let group = admin::create_card_group(&app.db, &spec).unwrap();
-    let card = add_card_with(app, group, "1111111001", None, "10.084033613445378", true, None);
+    let card = add_card_with(
+        app,
+        group,
+        "1111111001",
+        None,
+        "10.084033613445378",
+        true,
+        None,
+    );
     (group, card)
 }
 
@@ -109,7 +123,12 @@ fn spec_card(app: &TestApp) -> (CardGroupId, CardId) {
 fn unchanged(app: &TestApp, card: CardId, balance: &str, payments: usize) {
     let now = admin::card(&app.db, card).unwrap().unwrap();
     assert_eq!(now.balance, money(balance));
-    assert_eq!(admin::payments_for(&app.db, Holder::Card(card)).unwrap().len(), payments);
+    assert_eq!(
+        admin::payments_for(&app.db, Holder::Card(card))
+            .unwrap()
+            .len(),
+        payments
+    );
     assert_eq!(admin::payments_count(&app.db).unwrap() as usize, payments);
 }
 
@@ -314,9 +333,18 @@ scenarios! {
         app.request(CALL, &[("number", "1111111001"), ("amount", "5"), ("currency", "EUR")]).await.assert_card_error("Currency disabled");
         app.request(CALL, &[("number", "1111111001"), ("amount", "-5"), ("currency", "EUR")]).await.assert_card_error("Currency disabled");
         unchanged(&app, card, "10.084033613445378", 0);
+        // A named currency must be active even when it is the system currency; none named is
+        // the system currency as it is.
+        admin::set_currency_active(&app.db, "USD", false).unwrap();
+        app.request(CALL, &[("number", "1111111001"), ("amount", "1.071"), ("currency", "USD")]).await.assert_card_error("Currency disabled");
+        unchanged(&app, card, "10.084033613445378", 0);
+        let answer = app.request(CALL, &[("number", "1111111001"), ("amount", "1.071")]).await;
+        assert!(answer.body.contains("<new_balance>11.084033613445378</new_balance>"), "{}", answer.body);
+        admin::set_currency_active(&app.db, "USD", true).unwrap();
+        unchanged(&app, card, "11.084033613445378", 1);
         admin::set_currency_active(&app.db, "EUR", true).unwrap();
         let answer = app.request(CALL, &[("number", "1111111001"), ("amount", "5"), ("currency", "EUR")]).await;
-        assert!(answer.body.contains("<new_balance>16.405411900130236</new_balance>"), "{}", answer.body);
+        assert!(answer.body.contains("<new_balance>17.405411900130236</new_balance>"), "{}", answer.body);
     }
 
     /// An amount that is not a plain decimal is refused (fix: MOR took garbage for 0 and let
@@ -412,12 +440,27 @@ scenarios! {
             if root.text_at(&["status", "success"]).is_some() {
                 balance = &balance + &money("1");
                 rows += 1;
+                // The reply says what was stored.
+                let stored = admin::payments_for(&app.db, Holder::Card(card)).unwrap().pop().unwrap().description;
+                assert_eq!(root.text_at(&["add_payment", "details", "description"]), Some(stored.as_str()), "{description:?}");
             } else {
                 let text = root.text_at(&["status", "error"]).unwrap_or_else(|| panic!("{}", answer.body));
                 assert!(is_spec_error(text), "{text}");
             }
             unchanged(&app, card, &balance.to_stored_string(), rows);
         }
+    }
+
+    /// A balance beyond `DECIMAL(30,15)` (16 integer digits) is refused on both backends
+    /// (docs/DECISIONS.md), and nothing changes; up to the limit it is kept exactly.
+    async fn a_balance_beyond_the_column_is_refused(app) {
+        allow_payments(&app);
+        let card = add_card_with(&app, app.group, "1111111000", None, "999999999999998.5", true, None);
+        let answer = app.request(CALL, &[("number", "1111111000"), ("amount", "1.499999999999999")]).await;
+        assert!(answer.body.contains("<new_balance>999999999999999.999999999999999</new_balance>"), "{}", answer.body);
+        app.request(CALL, &[("number", "1111111000"), ("amount", "0.000000000000001")]).await.assert_card_error("Failed to make transaction");
+        app.request(CALL, &[("number", "1111111000"), ("amount", "999999999999999")]).await.assert_card_error("Failed to make transaction");
+        unchanged(&app, card, "999999999999999.999999999999999", 1);
     }
 
     /// A currency no arithmetic can use (rate 0): `Failed to make transaction` in the call's

@@ -27,13 +27,19 @@ fn sold(answer: &Answer) -> Vec<Sold> {
     let root = parse_xml(&answer.body).unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(root.name, "page", "{}", answer.body);
     assert_eq!(root.children.len(), 1, "{}", answer.body);
-    let cards = root.child("cards").unwrap_or_else(|| panic!("not a sale: {}", answer.body));
+    let cards = root
+        .child("cards")
+        .unwrap_or_else(|| panic!("not a sale: {}", answer.body));
     cards
         .children
         .iter()
         .map(|card| {
             assert_eq!(card.name, "card");
-            let names: Vec<&str> = card.children.iter().map(|child| child.name.as_str()).collect();
+            let names: Vec<&str> = card
+                .children
+                .iter()
+                .map(|child| child.name.as_str())
+                .collect();
             assert_eq!(names, ["pin", "number", "balance_without_vat", "currency"]);
             let text = |name: &str| card.text_at(&[name]).unwrap().to_owned();
             Sold {
@@ -84,9 +90,14 @@ fn group(app: &TestApp, name: &str, owner: OwnerId) -> CardGroupId {
 /// Nothing was sold: every card of `group` unsold, no order, no action, no payment.
 #[track_caller]
 fn nothing_sold(app: &TestApp, group: CardGroupId) {
-    assert!(admin::cards_in_group(&app.db, group).unwrap().iter().all(|card| !card.sold || card.callerid.is_some()));
+    assert!(admin::cards_in_group(&app.db, group)
+        .unwrap()
+        .iter()
+        .all(|card| !card.sold || card.callerid.is_some()));
     assert!(admin::orders(&app.db).unwrap().is_empty());
-    assert!(admin::actions_named(&app.db, SOLD_OVER_API).unwrap().is_empty());
+    assert!(admin::actions_named(&app.db, SOLD_OVER_API)
+        .unwrap()
+        .is_empty());
     assert_eq!(admin::payments_count(&app.db).unwrap(), 0);
 }
 

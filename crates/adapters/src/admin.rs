@@ -477,6 +477,9 @@ fn found(found: bool, what: impl FnOnce() -> String) -> Result<(), AdapterError>
     }
 }
 
+pub mod batch;
+pub mod reports;
+
 #[cfg(feature = "testing")]
 mod for_tests;
 #[cfg(feature = "testing")]

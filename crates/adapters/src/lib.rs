@@ -19,9 +19,9 @@ mod directory;
 mod error;
 mod ledger;
 mod money_sql;
-mod retention;
 #[cfg(feature = "mysql")]
 mod mysql;
+mod retention;
 mod rows;
 mod schema;
 #[cfg(feature = "testing")]

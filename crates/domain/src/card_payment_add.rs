@@ -3,7 +3,7 @@
 
 use crate::account::Caller;
 use crate::card_calls::visible_card;
-use crate::codes::CardNumber;
+use crate::codes::{is_printable_char, CardNumber};
 use crate::error::CardCallError;
 use crate::idempotency::{transact_once, without_key, Answered, Once};
 use crate::model::{Holder, Payment};
@@ -110,7 +110,15 @@ pub fn card_payment_add_once(
         }
         .price(&paid);
         let current_balance = card.balance.clone();
-        let description = request.description.unwrap_or_default().to_owned();
+        // Free text the reply echoes: control characters (which XML 1.0 cannot carry, or
+        // would turn into others) and U+FFFE/U+FFFF are left out, in the payment as in the
+        // reply, so the reply always parses and says what was stored.
+        let description: String = request
+            .description
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| is_printable_char(*c))
+            .collect();
         if !paid.is_zero() {
             card.balance = &card.balance + &priced.net;
             ledger.update_card(&card)?;

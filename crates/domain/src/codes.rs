@@ -14,8 +14,12 @@ pub const MAX_CODE_LENGTH: usize = 255;
 /// echoes must be printable, or the client could not parse the reply to a request that did
 /// succeed, and would send it again.
 pub fn is_printable(code: &str) -> bool {
-    code.chars()
-        .all(|c| !c.is_control() && c != '\u{FFFE}' && c != '\u{FFFF}')
+    code.chars().all(is_printable_char)
+}
+
+/// Whether one character can stand in an XML 1.0 reply as text ([`is_printable`]).
+pub fn is_printable_char(c: char) -> bool {
+    !c.is_control() && c != '\u{FFFE}' && c != '\u{FFFF}'
 }
 
 /// A caller ID (CLI): the phone number a customer calls from. Matched exactly, as sent.

@@ -336,10 +336,10 @@ fn served<T, E: Into<CallFailure>>(
 fn once<'a, T>(
     caller: &Caller,
     key: Option<&'a IdempotencyKey>,
-    fingerprint: &'a Fingerprint,
+    fingerprint: Option<&'a Fingerprint>,
     render: &'a dyn Fn(&T) -> String,
 ) -> Option<Once<'a, T>> {
-    key.map(|key| Once {
+    key.zip(fingerprint).map(|(key, fingerprint)| Once {
         user: caller.id,
         key,
         fingerprint,
@@ -385,11 +385,13 @@ fn run_call(
     digits: u32,
 ) -> Result<Served, CallFailure> {
     let store = services.store.as_ref();
-    let fingerprint = Fingerprint::of(call, params.pairs());
+    // Only a request with a key needs its fingerprint.
+    let fingerprint = key.map(|_| Fingerprint::of(call, params.pairs()));
+    let fingerprint = fingerprint.as_ref();
     match call {
         ApiCall::CcByCli => {
             let render = |reply: &Reply| reply::success(reply, digits);
-            let once = once(caller, key, &fingerprint, &render);
+            let once = once(caller, key, fingerprint, &render);
             let request = params.card_request();
             let codes = services.codes.as_ref();
             served(
@@ -403,7 +405,7 @@ fn run_call(
         }
         ApiCall::CardFromGroupSell => {
             let render = card_reply::cards_sold;
-            let once = once(caller, key, &fingerprint, &render);
+            let once = once(caller, key, fingerprint, &render);
             let request = params.sale_request();
             served(
                 card_from_group_sell_once(store, caller, &request, once.as_ref()),
@@ -416,7 +418,7 @@ fn run_call(
         }
         ApiCall::CardPaymentAdd => {
             let render = card_reply::card_payment;
-            let once = once(caller, key, &fingerprint, &render);
+            let once = once(caller, key, fingerprint, &render);
             let directory = services.directory.as_ref();
             let request = params.payment_request();
             let answered = card_payment_add_once(store, directory, caller, &request, once.as_ref());
