@@ -67,16 +67,25 @@ pub fn create_cards(database: &Database, args: &CreateCardsArgs) -> Result<(), A
         Ok(done) => done.created,
         Err(stopped) => stopped.created,
     };
-    let written = match out {
-        Some(out) => out.finish(created)?,
-        None => None,
+    let (written, unsynced) = match out.map(|out| out.finish(created)) {
+        Some(Ok(path)) => (path, None),
+        Some(Err(error)) => (None, Some(error)),
+        None => (None, None),
     };
     let done = outcome.map_err(|stopped| {
-        let file = written.as_ref().map_or_else(String::new, |path| {
-            format!("; the cards created are in {}", path.display())
-        });
+        let file = match (&written, &unsynced) {
+            (Some(path), _) => format!("; the cards created are in {}", path.display()),
+            (None, Some(error)) => format!("; the printer's file: {error}"),
+            (None, None) => String::new(),
+        };
         AppError::Invalid(format!("{stopped}{file}"))
     })?;
+    if let Some(error) = unsynced {
+        return Err(AppError::Invalid(format!(
+            "created {} of {} cards, but the printer's file: {error}",
+            done.created, done.total
+        )));
+    }
     let (first, last) = batch.bounds().unwrap_or_default();
     println!(
         "created {} of {} cards in card group {} (numbers {first} to {last}, balance {}) in {:.1} s",

@@ -555,10 +555,20 @@ pub struct CreateCardsArgs {
     pub count: Option<u64>,
     /// The first number of a range (the group's number length, leading zeros kept); numbers
     /// any card holds are passed over.
-    #[arg(long, value_name = "NUMBER", requires = "till", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "NUMBER",
+        requires = "till",
+        allow_hyphen_values = true
+    )]
     pub from: Option<String>,
     /// The last number of the range, included.
-    #[arg(long, value_name = "NUMBER", requires = "from", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_name = "NUMBER",
+        requires = "from",
+        allow_hyphen_values = true
+    )]
     pub till: Option<String>,
     /// Each card's opening balance, a plain decimal, net, in the system currency (default:
     /// the group's price).

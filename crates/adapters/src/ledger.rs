@@ -274,15 +274,25 @@ impl SqlLedger<'_> {
         exact_card(row, cli.as_str(), rows::card_callerid)
     }
 
-    /// The SQL condition "the card's balance is above zero". MySQL compares its `DECIMAL`
-    /// with 0 exactly. SQLite holds the canonical decimal text (`money_sql`), where a positive
-    /// value is one without a sign that has a non-zero digit: decided on the text, so no value
-    /// passes through a float.
-    fn positive_balance(&self) -> diesel::expression::SqlLiteral<Bool> {
+    /// `Card::is_free` in SQL, the one statement of that rule for the database: unsold, not
+    /// hidden, no caller ID (NULL or blank) and a balance above zero. MySQL compares its
+    /// `DECIMAL` with 0 exactly; SQLite holds the canonical decimal text (`money_sql`), where a
+    /// positive value is one without a sign that has a non-zero digit: decided on the text, so
+    /// no value passes through a float. The locked rows are checked again with `is_free`.
+    fn is_free(&self) -> diesel::expression::SqlLiteral<Bool> {
+        macro_rules! free_and {
+            ($positive:literal) => {
+                concat!(
+                    "`cards`.`sold` = 0 AND `cards`.`hidden` = 0 ",
+                    "AND (`cards`.`callerid` IS NULL OR TRIM(`cards`.`callerid`) = '') AND ",
+                    $positive
+                )
+            };
+        }
         diesel::dsl::sql::<Bool>(if self.is_mysql() {
-            "`cards`.`balance` > 0"
+            free_and!("`cards`.`balance` > 0")
         } else {
-            "(`cards`.`balance` NOT LIKE '-%' AND `cards`.`balance` GLOB '*[1-9]*')"
+            free_and!("`cards`.`balance` NOT LIKE '-%' AND `cards`.`balance` GLOB '*[1-9]*'")
         })
     }
 
@@ -453,13 +463,9 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn free_card_count(&mut self, group: CardGroupId) -> Result<u64, StoreError> {
-        let positive = self.positive_balance();
         let count = cards::table
             .filter(cards::cardgroup_id.eq(group.0))
-            .filter(cards::sold.eq(0))
-            .filter(cards::hidden.eq(0))
-            .filter(cards::callerid.is_null().or(cards::callerid.eq("")))
-            .filter(positive)
+            .filter(self.is_free())
             .count()
             .get_result::<i64>(self.conn)
             .map_err(store_error)?;
@@ -472,13 +478,9 @@ impl Ledger for SqlLedger<'_> {
         limit: usize,
     ) -> Result<Vec<Card>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let positive = self.positive_balance();
         let query = cards::table
             .filter(cards::cardgroup_id.eq(group.0))
-            .filter(cards::sold.eq(0))
-            .filter(cards::hidden.eq(0))
-            .filter(cards::callerid.is_null().or(cards::callerid.eq("")))
-            .filter(positive)
+            .filter(self.is_free())
             .order((cards::number, cards::id))
             .limit(limit)
             .select(rows::CARD_COLUMNS);

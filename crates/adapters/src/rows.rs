@@ -9,6 +9,15 @@ use morcc_domain::{
 use crate::money_sql::{decimal, money};
 use crate::schema::{cardgroups, cards, currencies, taxes, users};
 
+/// A constant selecting these columns of one table, in this order: the tuple's type and its
+/// value from one list, so the two cannot drift apart.
+macro_rules! columns {
+    ($(#[$doc:meta])* $name:ident = $table:ident ($($column:ident),* $(,)?)) => {
+        $(#[$doc])*
+        pub(crate) const $name: ($($table::$column,)*) = ($($table::$column,)*);
+    };
+}
+
 /// Keeps a row found by a code only when the stored code equals `asked` byte for byte.
 ///
 /// MySQL's `utf8mb4_bin` is a PAD SPACE collation: there `'4444 ' = '4444'`, so a look-up
@@ -38,28 +47,20 @@ pub(crate) fn card_pin(row: &CardRow) -> Option<&str> {
     Some(&row.pin)
 }
 
-/// The columns of a [`Card`].
-pub(crate) const CARD_COLUMNS: (
-    cards::id,
-    cards::cardgroup_id,
-    cards::number,
-    cards::pin,
-    cards::balance,
-    cards::sold,
-    cards::active,
-    cards::callerid,
-    cards::hidden,
-) = (
-    cards::id,
-    cards::cardgroup_id,
-    cards::number,
-    cards::pin,
-    cards::balance,
-    cards::sold,
-    cards::active,
-    cards::callerid,
-    cards::hidden,
-);
+columns! {
+    /// The columns of a [`Card`].
+    CARD_COLUMNS = cards (
+        id,
+        cardgroup_id,
+        number,
+        pin,
+        balance,
+        sold,
+        active,
+        callerid,
+        hidden,
+    )
+}
 
 /// A row of [`CARD_COLUMNS`].
 #[derive(diesel::Queryable)]
@@ -125,32 +126,22 @@ pub(crate) fn user(row: UserRow) -> Result<User, StoreError> {
     })
 }
 
-/// The columns of a [`CardGroup`].
-pub(crate) const CARD_GROUP_COLUMNS: (
-    cardgroups::id,
-    cardgroups::owner_id,
-    cardgroups::number_length,
-    cardgroups::pin_length,
-    cardgroups::tax_id,
-    cardgroups::tell_balance_in_currency,
-    cardgroups::name,
-    cardgroups::description,
-    cardgroups::image,
-    cardgroups::price,
-    cardgroups::hidden,
-) = (
-    cardgroups::id,
-    cardgroups::owner_id,
-    cardgroups::number_length,
-    cardgroups::pin_length,
-    cardgroups::tax_id,
-    cardgroups::tell_balance_in_currency,
-    cardgroups::name,
-    cardgroups::description,
-    cardgroups::image,
-    cardgroups::price,
-    cardgroups::hidden,
-);
+columns! {
+    /// The columns of a [`CardGroup`].
+    CARD_GROUP_COLUMNS = cardgroups (
+        id,
+        owner_id,
+        number_length,
+        pin_length,
+        tax_id,
+        tell_balance_in_currency,
+        name,
+        description,
+        image,
+        price,
+        hidden,
+    )
+}
 
 /// A row of [`CARD_GROUP_COLUMNS`].
 #[derive(diesel::Queryable)]
@@ -188,26 +179,19 @@ pub(crate) fn card_group(row: CardGroupRow) -> Result<CardGroup, StoreError> {
     })
 }
 
-/// The columns of a [`Tax`].
-pub(crate) const TAX_COLUMNS: (
-    taxes::tax1_value,
-    taxes::tax2_enabled,
-    taxes::tax2_value,
-    taxes::tax3_enabled,
-    taxes::tax3_value,
-    taxes::tax4_enabled,
-    taxes::tax4_value,
-    taxes::compound_tax,
-) = (
-    taxes::tax1_value,
-    taxes::tax2_enabled,
-    taxes::tax2_value,
-    taxes::tax3_enabled,
-    taxes::tax3_value,
-    taxes::tax4_enabled,
-    taxes::tax4_value,
-    taxes::compound_tax,
-);
+columns! {
+    /// The columns of a [`Tax`].
+    TAX_COLUMNS = taxes (
+        tax1_value,
+        tax2_enabled,
+        tax2_value,
+        tax3_enabled,
+        tax3_value,
+        tax4_enabled,
+        tax4_value,
+        compound_tax,
+    )
+}
 
 /// A row of [`TAX_COLUMNS`].
 #[derive(diesel::Queryable)]
@@ -250,16 +234,14 @@ pub(crate) fn tax(row: TaxRow) -> Result<Tax, StoreError> {
     ))
 }
 
-/// The columns of a [`Currency`].
-pub(crate) const CURRENCY_COLUMNS: (
-    currencies::name,
-    currencies::exchange_rate,
-    currencies::active,
-) = (
-    currencies::name,
-    currencies::exchange_rate,
-    currencies::active,
-);
+columns! {
+    /// The columns of a [`Currency`].
+    CURRENCY_COLUMNS = currencies (
+        name,
+        exchange_rate,
+        active,
+    )
+}
 
 /// A row of [`CURRENCY_COLUMNS`].
 #[derive(diesel::Queryable)]

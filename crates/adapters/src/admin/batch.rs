@@ -176,6 +176,21 @@ pub fn plan(db: &Database, request: &BatchRequest) -> Result<Batch, BatchError> 
     money_sql::to_sql(&balance).map_err(|_| {
         BatchError::Invalid("the balance has more than 15 digits before the point".into())
     })?;
+    let wanted_count = match &wanted {
+        Wanted::Count(count) => *count,
+        Wanted::Range(range) => range.count,
+    };
+    let pin_digits = group.pin_digits();
+    let pin_space = u32::try_from(pin_digits)
+        .ok()
+        .and_then(|digits| 10u64.checked_pow(digits))
+        .unwrap_or(u64::MAX);
+    if u64::try_from(wanted_count).unwrap_or(u64::MAX) > pin_space {
+        return Err(BatchError::Invalid(format!(
+            "card group {} has {pin_digits}-digit PINs: there are not {wanted_count} of them",
+            group.id
+        )));
+    }
     let length = group.number_digits();
     let numbers = match wanted {
         Wanted::Range(range) if range.length() != length => {
@@ -188,18 +203,6 @@ pub fn plan(db: &Database, request: &BatchRequest) -> Result<Batch, BatchError> 
         Wanted::Range(range) => range.numbers(),
         Wanted::Count(count) => next_free_numbers(db, &group, count)?,
     };
-    let pin_digits = group.pin_digits();
-    let pin_space = u32::try_from(pin_digits)
-        .ok()
-        .and_then(|digits| 10u64.checked_pow(digits))
-        .unwrap_or(u64::MAX);
-    if u64::try_from(numbers.len()).unwrap_or(u64::MAX) > pin_space {
-        return Err(BatchError::Invalid(format!(
-            "card group {} has {pin_digits}-digit PINs: there are not {} of them",
-            group.id,
-            numbers.len()
-        )));
-    }
     Ok(Batch {
         group,
         balance,
