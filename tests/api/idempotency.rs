@@ -159,6 +159,72 @@ scenarios! {
         assert_eq!(admin::payments_for(&app.db, Holder::Card(card.id)).unwrap().len(), 1);
     }
 
+    /// Copies in flight of requests whose second run would fail (a sale by number, a sale that
+    /// empties the group, a PIN transfer) all get the first's reply: each copy waits for the
+    /// claim of the key, not only for the rows.
+    async fn copies_in_flight_of_a_sale_and_a_transfer_all_get_the_first_reply(app) {
+        let group = app.group.to_string();
+        for number in ["6001", "6002"] {
+            admin::create_card(&app.db, &CardSpec {
+                cardgroup_id: app.group, balance: money("4"), pin: Some(morcc_domain::Pin::parse(&format!("9{number}")).unwrap()),
+                number: Some(CardNumber::parse(number).unwrap()), callerid: None, sold: false,
+            }).unwrap();
+        }
+        card_of_4444(&app).await;
+        let other = app.another_instance(uncached());
+        let bases = [app.address.clone(), other];
+        type Request<'a> = (&'a str, ApiCall, Vec<(&'a str, &'a str)>);
+        let requests: [Request; 3] = [
+            ("by-number", ApiCall::CardFromGroupSell, vec![("id", group.as_str()), ("number", "6001")]),
+            ("empties-the-group", ApiCall::CardFromGroupSell, vec![("id", group.as_str()), ("quantity", "5")]),
+            ("transfer", ApiCall::CcByCli, vec![("callerid", "4444"), ("pin", "96002")]),
+        ];
+        for (key, call, params) in requests {
+            let form = signed_call(call, &params, USER, PASSWORD, KEY);
+            let path = format!("/api/{}", call.name());
+            let copies = (0..20).map(|copy| {
+                let request = app.client().post(format!("{}{path}", bases[copy % 2])).header(HEADER, key).form(&form);
+                app.send(request)
+            });
+            let answers = futures_util_join(copies).await;
+            assert!(!answers[0].body.contains("<error>"), "{key}: {}", answers[0].body);
+            for answer in &answers {
+                assert_eq!((answer.status, &answer.body), (200, &answers[0].body), "{key}");
+            }
+        }
+        assert_eq!(admin::orders(&app.db).unwrap().len(), 2);
+        let card = app.card("4444").unwrap();
+        assert_eq!(card.balance, money("14"));
+        assert_eq!(app.payments_sum(Holder::Card(card.id)), card.balance);
+    }
+
+    /// A cc_by_cli key reused with parameters the call would refuse is still a reused key.
+    async fn a_key_reused_with_bad_input_is_refused_as_reused(app) {
+        card_of_4444(&app).await;
+        let base = app.address.clone();
+        assert_eq!(top_up_at(&app, &base, "k-bad", "1").await.status, 200);
+        let garbage = top_up_at(&app, &base, "k-bad", "abc").await;
+        assert_eq!(garbage.status, 422, "{}", garbage.body);
+        // Without a kept reply, bad input is answered as always.
+        top_up_at(&app, &base, "k-fresh", "abc").await.assert_action_error("Invalid amount");
+    }
+
+    /// Keys that are not UTF-8 are refused, so two of them never read alike.
+    async fn keys_that_are_not_utf_8_are_refused(app) {
+        card_of_4444(&app).await;
+        let form = app.signed(&[("callerid", "4444"), ("amount", "1")]);
+        for raw in [&b"ord\xff"[..], &b"ord\xfe"[..]] {
+            let value = reqwest::header::HeaderValue::from_bytes(raw).unwrap();
+            let request = app.client().post(app.url("/api/cc_by_cli")).header(HEADER, value).form(&form);
+            let refused = app.send(request).await;
+            assert_eq!(refused.status, 400, "{}", refused.body);
+        }
+        let mut by_parameter = form.clone();
+        by_parameter.push(("idempotency_key".into(), "ord\u{FFFD}".into()));
+        assert_eq!(app.post_form("/api/cc_by_cli", &by_parameter).await.status, 400);
+        assert_eq!(app.card("4444").unwrap().balance, money("10"));
+    }
+
     /// A key no request may carry is refused with HTTP 400 before anything runs.
     async fn an_unusable_key_is_refused(app) {
         card_of_4444(&app).await;

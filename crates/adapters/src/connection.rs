@@ -502,12 +502,11 @@ impl Database {
             if !again || started.elapsed() + pause >= self.retry_budget {
                 return outcome.map_err(Failed::into_inner);
             }
-            let cause = match &outcome {
-                Err(failed) => retry_cause(failed, conn.was_killed()),
-                Ok(_) => "other",
-            };
-            metrics::counter!(TRANSACTION_RETRIES, "cause" => cause).increment(1);
-            tracing::debug!(attempt, cause, "transaction lost a race; retrying");
+            if let Err(failed) = &outcome {
+                let cause = retry_cause(failed, conn.was_killed());
+                metrics::counter!(TRANSACTION_RETRIES, "cause" => cause).increment(1);
+                tracing::debug!(attempt, cause, "transaction lost a race; retrying");
+            }
             drop(conn);
             std::thread::sleep(pause);
             attempt += 1;
@@ -559,8 +558,10 @@ fn retry_cause<E: Retryable>(failed: &Failed<E>, killed: bool) -> &'static str {
         "database_busy"
     } else if message.contains("idempotency key") {
         "idempotency_key"
-    } else {
+    } else if message.contains("callerid") {
         "unique_key"
+    } else {
+        "other"
     }
 }
 

@@ -169,13 +169,21 @@ impl Ledger for AbortAware<'_> {
     ) -> Result<Option<StoredReply>, StoreError> {
         self.run(|ledger| ledger.kept_reply(user, key))
     }
-    fn keep_reply(
+    fn claim_key(
         &mut self,
         user: UserId,
         key: &IdempotencyKey,
-        reply: &StoredReply,
+        fingerprint: &Fingerprint,
     ) -> Result<(), StoreError> {
-        self.run(|ledger| ledger.keep_reply(user, key, reply))
+        self.run(|ledger| ledger.claim_key(user, key, fingerprint))
+    }
+    fn settle_key(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+        body: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.run(|ledger| ledger.settle_key(user, key, body))
     }
     fn has_written(&self) -> bool {
         self.ledger.has_written()
@@ -568,34 +576,58 @@ impl Ledger for SqlLedger<'_> {
         )
     }
 
-    fn keep_reply(
+    fn claim_key(
         &mut self,
         user: UserId,
         key: &IdempotencyKey,
-        reply: &StoredReply,
+        fingerprint: &Fingerprint,
     ) -> Result<(), StoreError> {
+        // The claim is the unit's meeting point with its copies, not a change of its own.
+        let wrote = self.wrote;
         self.writable()?;
+        self.wrote = wrote;
         let inserted = diesel::insert_into(idempotency_keys::table)
             .values((
                 idempotency_keys::user_id.eq(user.0),
                 idempotency_keys::idempotency_key.eq(key.as_str()),
-                idempotency_keys::fingerprint.eq(reply.fingerprint.as_str()),
-                idempotency_keys::body.eq(&reply.body),
+                idempotency_keys::fingerprint.eq(fingerprint.as_str()),
+                idempotency_keys::body.eq(""),
                 idempotency_keys::created_at.eq(now),
             ))
             .execute(self.conn)
             .map(drop)
             .map_err(store_error);
         match inserted {
-            // A copy of the request in flight kept it first: run again, and be answered from it.
+            // A copy of the request claimed it first and has committed by now: run again, and
+            // be answered from its reply.
             Err(StoreError::Duplicate) if self.holds_key(user, key)? => Err(StoreError::Conflict(
-                "the idempotency key was kept by a concurrent request".into(),
+                "the idempotency key was claimed by a concurrent request".into(),
             )),
             Err(StoreError::Duplicate) => Err(StoreError::Failure(
                 "the idempotency key differs from a stored one only by trailing spaces".into(),
             )),
             outcome => outcome,
         }
+    }
+
+    fn settle_key(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+        body: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.writable()?;
+        let claimed = idempotency_keys::table
+            .filter(idempotency_keys::user_id.eq(user.0))
+            .filter(idempotency_keys::idempotency_key.eq(key.as_str()));
+        match body {
+            Some(body) => diesel::update(claimed)
+                .set(idempotency_keys::body.eq(&body))
+                .execute(self.conn),
+            None => diesel::delete(claimed).execute(self.conn),
+        }
+        .map(drop)
+        .map_err(store_error)
     }
 
     fn has_written(&self) -> bool {

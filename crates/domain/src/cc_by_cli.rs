@@ -5,7 +5,7 @@
 use crate::account::Caller;
 use crate::codes::{insert_with_fresh_codes, CallerId, ChosenCodes, Pin};
 use crate::error::{CcError, StoreError};
-use crate::idempotency::{read_once, transact_once, without_key, Answered, Once};
+use crate::idempotency::{read_once, refused_once, transact_once, without_key, Answered, Once};
 use crate::ids::{CardGroupId, TaxId};
 use crate::model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, Sale, User};
 use crate::money::Money;
@@ -58,7 +58,10 @@ pub fn cc_by_cli_once(
     request: &CardRequest,
     once: Option<&Once<'_, Reply>>,
 ) -> Result<Answered<Reply>, CcError> {
-    let call = Call::parse(request)?;
+    let call = match Call::parse(request) {
+        Ok(call) => call,
+        Err(refusal) => return refused_once(store, once, refusal),
+    };
     let mut work = |ledger: &mut dyn Ledger| {
         Session {
             ledger,

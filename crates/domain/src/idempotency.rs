@@ -26,8 +26,15 @@ pub struct InvalidKey;
 
 impl IdempotencyKey {
     /// A key as sent.
+    /// A key that held bytes that are not UTF-8 reaches here with U+FFFD in their place: it is
+    /// refused, as two such keys could read alike and a second payment would be taken for a
+    /// copy of the first.
     pub fn parse(raw: &str) -> Result<IdempotencyKey, InvalidKey> {
-        if raw.is_empty() || raw.chars().count() > MAX_KEY_LENGTH || !is_printable(raw) {
+        if raw.is_empty()
+            || raw.chars().count() > MAX_KEY_LENGTH
+            || !is_printable(raw)
+            || raw.contains(char::REPLACEMENT_CHARACTER)
+        {
             return Err(InvalidKey);
         }
         Ok(IdempotencyKey(raw.to_owned()))
@@ -134,9 +141,10 @@ impl<T> Answered<T> {
     }
 }
 
-/// Runs `work` in one transaction, as [`Transact::transact`]; with a key, first looks for the
-/// reply kept under it (locked, so a copy in flight waits for the first and is answered
-/// from it), and stores the reply with the change when `work` changed something.
+/// Runs `work` in one transaction, as [`Transact::transact`]; with a key, first answers a
+/// reply kept under it, else claims the key (a copy in flight waits for the claim, then runs
+/// again and is answered from the first's reply), and keeps the reply with the change when
+/// `work` changed something.
 pub fn transact_once<T, E: UnitFailure>(
     store: &dyn Store,
     once: Option<&Once<'_, T>>,
@@ -149,14 +157,10 @@ pub fn transact_once<T, E: UnitFailure>(
         if let Some(kept) = kept_answer(ledger, once)? {
             return Ok(kept);
         }
+        ledger.claim_key(once.user, once.key, once.fingerprint)?;
         let value = work(ledger)?;
-        if ledger.has_written() {
-            let reply = StoredReply {
-                fingerprint: once.fingerprint.clone(),
-                body: (once.render)(&value),
-            };
-            ledger.keep_reply(once.user, once.key, &reply)?;
-        }
+        let body = ledger.has_written().then(|| (once.render)(&value));
+        ledger.settle_key(once.user, once.key, body)?;
         Ok(Answered::Ran(value))
     })
 }
@@ -176,6 +180,20 @@ pub fn read_once<T, E: UnitFailure>(
         }
         work(ledger).map(Answered::Ran)
     })
+}
+
+/// The answer to a request refused before any storage was touched (bad input): with a key,
+/// the reply kept under it if there is one (a key reused with other parameters is refused as
+/// such, whatever they are); else `refusal`.
+pub fn refused_once<T, E: UnitFailure + Clone>(
+    store: &dyn Store,
+    once: Option<&Once<'_, T>>,
+    refusal: E,
+) -> Result<Answered<T>, E> {
+    match once {
+        None => Err(refusal),
+        Some(_) => read_once(store, once, |_| Err(refusal.clone())),
+    }
 }
 
 /// The answer a kept reply gives this request, if one is kept under its key.
@@ -204,7 +222,7 @@ mod tests {
     fn keys_are_printable_and_at_most_255_characters() {
         assert!(IdempotencyKey::parse("order-42").is_ok());
         assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
-        for raw in ["", "a\u{0}b", "line\nbreak"] {
+        for raw in ["", "a\u{0}b", "line\nbreak", "ord\u{FFFD}"] {
             assert_eq!(IdempotencyKey::parse(raw), Err(InvalidKey), "{raw:?}");
         }
         assert_eq!(IdempotencyKey::parse(&"k".repeat(256)), Err(InvalidKey));

@@ -3,7 +3,7 @@
 use crate::account::Account;
 use crate::codes::{CallerId, CardNumber, Pin};
 use crate::error::{CardCallError, CcError, StoreError};
-use crate::idempotency::{IdempotencyKey, StoredReply};
+use crate::idempotency::{Fingerprint, IdempotencyKey, StoredReply};
 use crate::ids::{CardGroupId, OwnerId, TaxId, UserId};
 use crate::model::{Card, CardGroup, Device, NewCard, Payment, Sale, User};
 use crate::money::Money;
@@ -82,14 +82,24 @@ pub trait Ledger: Catalog {
         user: UserId,
         key: &IdempotencyKey,
     ) -> Result<Option<StoredReply>, StoreError>;
-    /// Keeps `reply` under `key` for `user`, with the change of this transaction. A key that
-    /// a concurrent transaction kept first is a lost race ([`StoreError::Conflict`]): run
-    /// again, the unit finds that reply.
-    fn keep_reply(
+    /// Claims `key` for `user` with this request's fingerprint, before the work: the claim is
+    /// the transaction's until it ends, so a copy of the request in flight waits for it. A key
+    /// that another transaction claimed and kept first is a lost race
+    /// ([`StoreError::Conflict`]): run again, the unit finds that reply. A claim is not a
+    /// write ([`Ledger::has_written`]).
+    fn claim_key(
         &mut self,
         user: UserId,
         key: &IdempotencyKey,
-        reply: &StoredReply,
+        fingerprint: &Fingerprint,
+    ) -> Result<(), StoreError>;
+    /// Settles the key this transaction claimed: keeps `body` under it, or (`None`, the work
+    /// changed nothing) gives the claim up.
+    fn settle_key(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+        body: Option<String>,
     ) -> Result<(), StoreError>;
     /// Whether this unit of work has written anything so far.
     fn has_written(&self) -> bool;
@@ -121,7 +131,8 @@ mockall::mock! {
         fn lock_free_cards(&mut self, group: CardGroupId, limit: usize) -> Result<Vec<Card>, StoreError>;
         fn record_sale(&mut self, sale: &Sale) -> Result<(), StoreError>;
         fn kept_reply(&mut self, user: UserId, key: &IdempotencyKey) -> Result<Option<StoredReply>, StoreError>;
-        fn keep_reply(&mut self, user: UserId, key: &IdempotencyKey, reply: &StoredReply) -> Result<(), StoreError>;
+        fn claim_key(&mut self, user: UserId, key: &IdempotencyKey, fingerprint: &Fingerprint) -> Result<(), StoreError>;
+        fn settle_key(&mut self, user: UserId, key: &IdempotencyKey, body: Option<String>) -> Result<(), StoreError>;
         fn has_written(&self) -> bool;
     }
 }

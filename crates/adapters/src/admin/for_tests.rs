@@ -284,18 +284,9 @@ pub fn actions_named(
         .collect())
 }
 
-/// The card with this number, exactly as stored.
+/// The card with this number, exactly as stored (the operator's `morcc card` reads it so).
 pub fn card_by_number(db: &Database, number: &CardNumber) -> Result<Option<Card>, AdapterError> {
-    let mut conn = db.connection()?;
-    let row = cards::table
-        .filter(cards::number.eq(number.as_str()))
-        .select(rows::CARD_COLUMNS)
-        .first::<CardRow>(&mut *conn)
-        .optional()
-        .map_err(store_error)?;
-    Ok(rows::exactly(row, number.as_str(), rows::card_number)
-        .map(rows::card)
-        .transpose()?)
+    super::reports::card(db, number)
 }
 
 /// The id of the user with this name.

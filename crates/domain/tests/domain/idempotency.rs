@@ -1,5 +1,6 @@
 //! Idempotency keys: a kept reply is answered instead of running again, a key reused with other
-//! parameters runs nothing, and only a unit that wrote keeps its reply, in its own transaction.
+//! parameters runs nothing, a key is claimed before the work, and only a unit that wrote keeps
+//! its reply, in its own transaction.
 
 use morcc_domain::idempotency::{transact_once, Answered, Fingerprint, Once, StoredReply};
 use morcc_domain::ports::MockLedger;
@@ -54,7 +55,7 @@ fn kept(ledger: &mut MockLedger, amount: &str) {
 fn a_kept_reply_is_answered_without_running_the_work() {
     let mut ledger = MockLedger::new();
     kept(&mut ledger, "5");
-    ledger.expect_keep_reply().never();
+    ledger.expect_claim_key().never();
     let (answered, ran) = run(ledger, "5", true);
     assert_eq!(
         answered,
@@ -67,7 +68,7 @@ fn a_kept_reply_is_answered_without_running_the_work() {
 fn a_key_reused_with_other_parameters_runs_nothing() {
     let mut ledger = MockLedger::new();
     kept(&mut ledger, "5");
-    ledger.expect_keep_reply().never();
+    ledger.expect_claim_key().never();
     let (answered, ran) = run(ledger, "6", true);
     assert_eq!(answered, Ok(Answered::KeyReused));
     assert_eq!(ran, 0);
@@ -79,15 +80,24 @@ fn a_unit_that_wrote_keeps_its_rendered_reply_under_the_key_of_its_user() {
     ledger.expect_kept_reply().returning(|_, _| Ok(None));
     ledger.expect_record_sale().returning(|_| Ok(()));
     ledger.expect_has_written().return_const(true);
+    let mut order = mockall::Sequence::new();
     ledger
-        .expect_keep_reply()
-        .withf(|user, key, reply| {
-            *user == UserId(1)
-                && key.as_str() == "order-7"
-                && reply.body == "<reply>7</reply>"
-                && reply.fingerprint == fingerprint("5")
+        .expect_claim_key()
+        .withf(|user, key, claimed| {
+            *user == UserId(1) && key.as_str() == "order-7" && *claimed == fingerprint("5")
         })
         .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _, _| Ok(()));
+    ledger
+        .expect_settle_key()
+        .withf(|user, key, body| {
+            *user == UserId(1)
+                && key.as_str() == "order-7"
+                && body.as_deref() == Some("<reply>7</reply>")
+        })
+        .times(1)
+        .in_sequence(&mut order)
         .returning(|_, _, _| Ok(()));
     let (answered, ran) = run(ledger, "5", true);
     assert_eq!(answered, Ok(Answered::Ran(7)));
@@ -99,7 +109,15 @@ fn a_unit_that_changed_nothing_keeps_nothing() {
     let mut ledger = MockLedger::new();
     ledger.expect_kept_reply().returning(|_, _| Ok(None));
     ledger.expect_has_written().return_const(false);
-    ledger.expect_keep_reply().never();
+    ledger
+        .expect_claim_key()
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    ledger
+        .expect_settle_key()
+        .withf(|_, _, body| body.is_none())
+        .times(1)
+        .returning(|_, _, _| Ok(()));
     let (answered, _) = run(ledger, "5", false);
     assert_eq!(answered, Ok(Answered::Ran(7)));
 }
@@ -108,7 +126,8 @@ fn a_unit_that_changed_nothing_keeps_nothing() {
 fn a_failed_unit_keeps_nothing() {
     let mut ledger = MockLedger::new();
     ledger.expect_kept_reply().returning(|_, _| Ok(None));
-    ledger.expect_keep_reply().never();
+    ledger.expect_claim_key().returning(|_, _, _| Ok(()));
+    ledger.expect_settle_key().never();
     let store = TestStore::new(ledger);
     let (key, fingerprint) = (key(), fingerprint("5"));
     let once = Once {

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use morcc_domain::ports::MockLedger;
 use morcc_domain::{
     cc_by_cli, CallerId, Card, CardGroup, CardGroupId, CardKey, CardNumber, Catalog, CcError,
-    Currency, Device, IdempotencyKey, Ledger, Money, NewCard, Payment, Pin, Sale, Store,
-    StoreError, StoredReply, Tax, TaxId, UnitError, User, UserId,
+    Currency, Device, Fingerprint, IdempotencyKey, Ledger, Money, NewCard, Payment, Pin, Sale,
+    Store, StoreError, StoredReply, Tax, TaxId, UnitError, User, UserId,
 };
 
 use crate::support::*;
@@ -110,11 +110,19 @@ impl Ledger for ReadOnly<'_> {
     ) -> Result<Option<StoredReply>, StoreError> {
         self.0.kept_reply(user, key)
     }
-    fn keep_reply(
+    fn claim_key(
         &mut self,
         _: UserId,
         _: &IdempotencyKey,
-        _: &StoredReply,
+        _: &Fingerprint,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::ReadOnly)
+    }
+    fn settle_key(
+        &mut self,
+        _: UserId,
+        _: &IdempotencyKey,
+        _: Option<String>,
     ) -> Result<(), StoreError> {
         Err(StoreError::ReadOnly)
     }
