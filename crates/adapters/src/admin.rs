@@ -222,10 +222,10 @@ pub fn update_card_group(
             .execute(conn)
             .map_err(store_error)?;
         // MySQL counts only rows the UPDATE changed: 0 may also mean "already so".
-        if updated == 0 && !card_group_exists(conn, id)? {
-            return Err(AdapterError::NotFound(format!("card group {id}")));
-        }
-        Ok(())
+        found(
+            updated > 0 || exists(conn, cardgroups::table.find(id.0).select(cardgroups::id))?,
+            || format!("card group {id}"),
+        )
     })
 }
 
@@ -239,16 +239,6 @@ struct CardGroupColumns<'a> {
     hidden: Option<i32>,
 }
 
-fn card_group_exists(conn: &mut AnyConnection, id: CardGroupId) -> Result<bool, StoreError> {
-    cardgroups::table
-        .find(id.0)
-        .select(cardgroups::id)
-        .first::<i64>(conn)
-        .optional()
-        .map(|row| row.is_some())
-        .map_err(store_error)
-}
-
 /// Hides the card with this number from the API, or shows it again.
 pub fn set_card_hidden(
     db: &Database,
@@ -256,16 +246,7 @@ pub fn set_card_hidden(
     hidden: bool,
 ) -> Result<(), AdapterError> {
     db.in_transaction(|conn| {
-        let found = cards::table
-            .filter(cards::number.eq(number.as_str()))
-            .select((cards::id, cards::number))
-            .first::<(i64, String)>(conn)
-            .optional()
-            .map_err(store_error)?;
-        let Some((id, _)) = rows::exactly(found, number.as_str(), |(_, stored)| Some(stored))
-        else {
-            return Err(AdapterError::NotFound(format!("card {}", number.as_str())));
-        };
+        let id = reports::card_id(conn, number)?;
         diesel::update(cards::table.find(id))
             .set(cards::hidden.eq(i32::from(hidden)))
             .execute(conn)
@@ -277,13 +258,7 @@ pub fn set_card_hidden(
 /// Enables or disables the currency `name`: `card_payment_add` refuses a disabled one.
 pub fn set_currency_active(db: &Database, name: &str, active: bool) -> Result<(), AdapterError> {
     db.in_transaction(|conn| {
-        let found = currencies::table
-            .filter(currencies::name.eq(name))
-            .select((currencies::id, currencies::name))
-            .first::<(i64, String)>(conn)
-            .optional()
-            .map_err(store_error)?;
-        let Some((id, _)) = rows::exactly(found, name, |(_, stored)| Some(stored)) else {
+        let Some(id) = currency_id(conn, name)? else {
             return Err(AdapterError::NotFound(format!("currency {name}")));
         };
         diesel::update(currencies::table.find(id))
@@ -346,14 +321,8 @@ fn setting_exists(
 pub fn set_exchange_rate(db: &Database, name: &str, rate: &BigDecimal) -> Result<(), AdapterError> {
     let rate = money_sql::decimal_to_sql(rate)?;
     db.in_transaction(|conn| {
-        let existing = currencies::table
-            .filter(currencies::name.eq(name))
-            .select((currencies::id, currencies::name))
-            .first::<(i64, String)>(conn)
-            .optional()
-            .map_err(store_error)?;
-        match rows::exactly(existing, name, |(_, stored)| Some(stored)) {
-            Some((id, _)) => diesel::update(currencies::table.find(id))
+        match currency_id(conn, name)? {
+            Some(id) => diesel::update(currencies::table.find(id))
                 .set(currencies::exchange_rate.eq(&rate))
                 .execute(conn),
             None => diesel::insert_into(currencies::table)
@@ -467,6 +436,17 @@ where
         .optional()
         .map(|row| row.is_some())
         .map_err(store_error)
+}
+
+/// The id of the currency named exactly `name`.
+fn currency_id(conn: &mut AnyConnection, name: &str) -> Result<Option<i64>, StoreError> {
+    let found = currencies::table
+        .filter(currencies::name.eq(name))
+        .select((currencies::id, currencies::name))
+        .first::<(i64, String)>(conn)
+        .optional()
+        .map_err(store_error)?;
+    Ok(rows::exactly(found, name, |(_, stored)| Some(stored)).map(|(id, _)| id))
 }
 
 fn found(found: bool, what: impl FnOnce() -> String) -> Result<(), AdapterError> {

@@ -246,7 +246,8 @@ pub fn card_payments(db: &Database, card: &Card) -> Result<Vec<PaymentRecord>, A
     load_payments(&mut conn, None, Some((1, card.id.0)))
 }
 
-fn card_id(conn: &mut AnyConnection, number: &CardNumber) -> Result<i64, AdapterError> {
+/// The id of the card with this number, exactly as stored.
+pub(crate) fn card_id(conn: &mut AnyConnection, number: &CardNumber) -> Result<i64, AdapterError> {
     let found = cards::table
         .filter(cards::number.eq(number.as_str()))
         .select((cards::id, cards::number))
