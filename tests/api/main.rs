@@ -29,6 +29,7 @@ mod faults;
 #[cfg(feature = "mysql")]
 mod galera;
 mod hostile;
+mod layout;
 mod load;
 mod metrics;
 mod procs;

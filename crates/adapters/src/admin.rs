@@ -4,7 +4,7 @@
 //! feature.
 
 use diesel::prelude::*;
-use morcc_domain::codes::{insert_with_fresh_codes, ChosenCodes};
+use morcc_domain::fresh_codes::{insert_with_fresh_codes, ChosenCodes};
 use morcc_domain::hash::sha1_hex;
 use morcc_domain::model::{DEFAULT_NUMBER_LENGTH, DEFAULT_PIN_LENGTH};
 use morcc_domain::{

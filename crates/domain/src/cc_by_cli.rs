@@ -3,8 +3,9 @@
 //! from plain reads).
 
 use crate::account::Caller;
-use crate::codes::{insert_with_fresh_codes, CallerId, ChosenCodes, Pin};
+use crate::codes::{CallerId, Pin};
 use crate::error::{CcError, StoreError};
+use crate::fresh_codes::{insert_with_fresh_codes, ChosenCodes};
 use crate::idempotency::{read_once, refused_once, transact_once, without_key, Answered, Once};
 use crate::ids::{CardGroupId, TaxId};
 use crate::model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, Sale, User};

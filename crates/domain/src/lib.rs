@@ -20,6 +20,7 @@ pub mod card_payment_add;
 pub mod cc_by_cli;
 pub mod codes;
 pub mod error;
+pub mod fresh_codes;
 pub mod hash;
 pub mod idempotency;
 pub mod ids;

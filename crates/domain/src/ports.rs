@@ -3,7 +3,7 @@
 use crate::account::Account;
 use crate::codes::{CallerId, CardNumber, Pin};
 use crate::error::{CardCallError, CcError, StoreError};
-use crate::idempotency::{Fingerprint, IdempotencyKey, StoredReply};
+use crate::idempotency::key::{Fingerprint, IdempotencyKey, StoredReply};
 use crate::ids::{CardGroupId, OwnerId, TaxId, UserId};
 use crate::model::{Card, CardGroup, Device, NewCard, Payment, Sale, User};
 use crate::money::Money;

@@ -19,7 +19,7 @@ use bigdecimal::ToPrimitive;
 use diesel::dsl::{max, sql};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
-use morcc_domain::codes::{insert_with_fresh_codes, ChosenCodes, CODE_ATTEMPTS};
+use morcc_domain::fresh_codes::{insert_with_fresh_codes, ChosenCodes, CODE_ATTEMPTS};
 use morcc_domain::{
     BigDecimal, CardGroup, CardGroupId, CardNumber, Money, Pin, StoreError, Transact,
 };

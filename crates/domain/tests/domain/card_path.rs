@@ -195,7 +195,7 @@ fn when_every_code_is_taken_the_transaction_fails_without_a_payment() {
     let mut ledger = world().ledger();
     ledger
         .expect_insert_card()
-        .times(morcc_domain::codes::CODE_ATTEMPTS)
+        .times(morcc_domain::fresh_codes::CODE_ATTEMPTS)
         .returning(|_| Err(StoreError::Duplicate));
     assert_eq!(
         run(ledger, &ask(CLI).amount("5").group("1")),

@@ -1,0 +1,113 @@
+//! Architecture Invariant (docs/ARCHITECTURE.md): no import cycle between the modules of a
+//! crate. Each module's `use crate::...` paths (outside its unit tests) are its edges; the
+//! graph of every crate must have no cycle.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+const CRATES: [&str; 4] = [
+    "crates/domain/src",
+    "crates/adapters/src",
+    "crates/http/src",
+    "src",
+];
+
+/// Every `.rs` file below `dir`.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(sources(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// The module a file is (`ports`, `idempotency::key`; `mod.rs` is its folder's module).
+fn module_of(root: &Path, file: &Path) -> String {
+    let relative = file.strip_prefix(root).unwrap().with_extension("");
+    let parts: Vec<String> = relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+        .filter(|part| part != "mod")
+        .collect();
+    parts.join("::")
+}
+
+/// The crate's modules and the modules each one uses.
+fn graph(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let files = sources(root);
+    let modules: BTreeSet<String> = files.iter().map(|file| module_of(root, file)).collect();
+    files
+        .iter()
+        .map(|file| {
+            let module = module_of(root, file);
+            let text = std::fs::read_to_string(file).unwrap();
+            // Unit tests may use anything of their crate.
+            let text = text
+                .split("#[cfg(test)]\nmod tests")
+                .next()
+                .unwrap_or_default();
+            let uses = text
+                .match_indices("crate::")
+                .filter_map(|(at, _)| {
+                    let path: String = text[at + "crate::".len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':')
+                        .collect();
+                    // The longest prefix of the path that names a module of the crate.
+                    let segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+                    (1..=segments.len())
+                        .rev()
+                        .map(|length| segments[..length].join("::"))
+                        .find(|candidate| modules.contains(candidate))
+                })
+                .filter(|used| *used != module && !module.starts_with(&format!("{used}::")))
+                .collect();
+            (module, uses)
+        })
+        .collect()
+}
+
+/// A cycle through `graph`, if there is one.
+fn cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|seen| seen == node) {
+            return Some(path[start..].to_vec());
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(found) = visit(next, graph, path, done) {
+                return Some(found);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_crate_has_an_import_cycle_between_its_modules() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for root in CRATES {
+        let graph = graph(&workspace.join(root));
+        assert!(graph.len() > 3, "{root}: modules found: {graph:?}");
+        assert_eq!(cycle(&graph), None, "{root}: an import cycle");
+    }
+}
