@@ -82,14 +82,7 @@ pub fn cards(database: &Database, args: &CardsArgs) -> Result<(), AppError> {
         println!("no cards");
         return Ok(());
     }
-    let mut columns = vec![
-        "id",
-        "number",
-        "cardgroup_id",
-        "balance",
-        "sold",
-        "callerid",
-    ];
+    let mut columns = CARD_FIELDS.to_vec();
     if args.show_pins {
         columns.push("pin");
     }
@@ -123,15 +116,7 @@ pub fn card(database: &Database, args: &CardArgs) -> Result<(), AppError> {
         });
     }
     let mut fields = table(&["field", "value"]);
-    let names = [
-        "id",
-        "number",
-        "cardgroup_id",
-        "balance",
-        "sold",
-        "callerid",
-    ];
-    for (name, value) in names.into_iter().zip(card_cells(&card)) {
+    for (name, value) in CARD_FIELDS.into_iter().zip(card_cells(&card)) {
         fields.add_row(vec![name.to_owned(), value]);
     }
     fields.add_row(vec!["hidden".to_owned(), yes_no(card.hidden)]);
@@ -295,7 +280,17 @@ impl<'a> PaymentJson<'a> {
     }
 }
 
-/// The cells every card shows: id, number, cardgroup_id, balance, sold, callerid.
+/// The names of the cells every card shows ([`card_cells`]), in order.
+const CARD_FIELDS: [&str; 6] = [
+    "id",
+    "number",
+    "cardgroup_id",
+    "balance",
+    "sold",
+    "callerid",
+];
+
+/// The cells every card shows, named by [`CARD_FIELDS`].
 fn card_cells(card: &Card) -> Vec<String> {
     vec![
         card.id.to_string(),

@@ -16,7 +16,7 @@ use crate::connection::{AnyConnection, Database};
 use crate::error::{store_error, AdapterError};
 use crate::ledger::{insert_card_row, last_insert_id, CardValues};
 use crate::money_sql;
-use crate::rows::{self, CardGroupRow};
+use crate::rows;
 use crate::schema::{callerids, cardgroups, cards, conflines, currencies, devices, taxes, users};
 use crate::SecureCodes;
 
@@ -164,12 +164,10 @@ fn code_length_column(length: usize) -> Result<i32, AdapterError> {
 /// [`StoreError::Duplicate`]; drawn codes are drawn again on a collision.
 pub fn create_card(db: &Database, spec: &CardSpec) -> Result<CardId, AdapterError> {
     db.in_transaction(|conn| {
-        let group = cardgroups::table
+        let query = cardgroups::table
             .find(spec.cardgroup_id.0)
-            .select(rows::CARD_GROUP_COLUMNS)
-            .first::<CardGroupRow>(conn)
-            .optional()
-            .map_err(store_error)?
+            .select(rows::CARD_GROUP_COLUMNS);
+        let group = rows::first(conn, query)?
             .map(rows::card_group)
             .transpose()?
             .ok_or_else(|| AdapterError::NotFound(format!("card group {}", spec.cardgroup_id)))?;
@@ -306,14 +304,11 @@ fn setting_exists(
     name: &str,
     owner: OwnerId,
 ) -> Result<bool, StoreError> {
-    conflines::table
+    let setting = conflines::table
         .filter(conflines::name.eq(name))
         .filter(conflines::owner_id.eq(owner.0))
-        .select(conflines::id)
-        .first::<i64>(conn)
-        .optional()
-        .map(|row| row.is_some())
-        .map_err(store_error)
+        .select(conflines::id);
+    exists(conn, setting)
 }
 
 /// Sets the exchange rate of currency `name` (relative to the system currency), adding an
@@ -426,27 +421,20 @@ pub fn is_fresh(db: &Database) -> Result<bool, AdapterError> {
 }
 
 /// Whether `query` finds a row.
-fn exists<Q>(conn: &mut AnyConnection, query: Q) -> Result<bool, StoreError>
+fn exists<'q, Q>(conn: &mut AnyConnection, query: Q) -> Result<bool, StoreError>
 where
     Q: RunQueryDsl<AnyConnection> + diesel::query_dsl::methods::LimitDsl,
-    diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'static, AnyConnection, i64>,
+    diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'q, AnyConnection, i64>,
 {
-    query
-        .first::<i64>(conn)
-        .optional()
-        .map(|row| row.is_some())
-        .map_err(store_error)
+    Ok(rows::first::<_, i64>(conn, query)?.is_some())
 }
 
 /// The id of the currency named exactly `name`.
 fn currency_id(conn: &mut AnyConnection, name: &str) -> Result<Option<i64>, StoreError> {
-    let found = currencies::table
+    let query = currencies::table
         .filter(currencies::name.eq(name))
-        .select((currencies::id, currencies::name))
-        .first::<(i64, String)>(conn)
-        .optional()
-        .map_err(store_error)?;
-    Ok(rows::exactly(found, name, |(_, stored)| Some(stored)).map(|(id, _)| id))
+        .select((currencies::id, currencies::name));
+    rows::exact_id(conn, query, name)
 }
 
 fn found(found: bool, what: impl FnOnce() -> String) -> Result<(), AdapterError> {

@@ -14,7 +14,7 @@ use crate::error::{card_write_error, store_error};
 use crate::money_sql;
 #[cfg(feature = "mysql")]
 use crate::mysql;
-use crate::rows::{self, CardGroupRow, CardRow, TaxRow, UserRow};
+use crate::rows::{self, CardRow, UserRow};
 use crate::schema::{actions, callerids, cardgroups, cards, cclineitems, ccorders, currencies};
 use crate::schema::{devices, idempotency_keys, payments, providers, taxes, users};
 
@@ -651,46 +651,34 @@ impl SqlLedger<'_> {
 
 impl Catalog for SqlLedger<'_> {
     fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
-        cardgroups::table
+        let query = cardgroups::table
             .find(id.0)
-            .select(rows::CARD_GROUP_COLUMNS)
-            .first::<CardGroupRow>(self.conn)
-            .optional()
-            .map_err(store_error)?
+            .select(rows::CARD_GROUP_COLUMNS);
+        rows::first(self.conn, query)?
             .map(rows::card_group)
             .transpose()
     }
 
     fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
-        taxes::table
-            .find(id.0)
-            .select(rows::TAX_COLUMNS)
-            .first::<TaxRow>(self.conn)
-            .optional()
-            .map_err(store_error)?
-            .map(rows::tax)
-            .transpose()
+        let query = taxes::table.find(id.0).select(rows::TAX_COLUMNS);
+        rows::first(self.conn, query)?.map(rows::tax).transpose()
     }
 
     fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
-        let row = currencies::table
+        let query = currencies::table
             .filter(currencies::name.eq(name))
-            .select(rows::CURRENCY_COLUMNS)
-            .first::<rows::CurrencyRow>(self.conn)
-            .optional()
-            .map_err(store_error)?;
+            .select(rows::CURRENCY_COLUMNS);
+        let row = rows::first::<_, rows::CurrencyRow>(self.conn, query)?;
         rows::exactly(row, name, |row| Some(&row.name))
             .map(rows::currency)
             .transpose()
     }
 
     fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
-        currencies::table
+        let query = currencies::table
             .find(SYSTEM_CURRENCY_ID)
-            .select(rows::CURRENCY_COLUMNS)
-            .first::<rows::CurrencyRow>(self.conn)
-            .optional()
-            .map_err(store_error)?
+            .select(rows::CURRENCY_COLUMNS);
+        rows::first(self.conn, query)?
             .map(rows::currency)
             .transpose()
     }

@@ -1,11 +1,18 @@
-//! Rows as selected, and their conversion to domain values.
+//! Rows as selected (the first a query finds, the id of the row with an exact code), and their
+//! conversion to domain values.
 
+use diesel::dsl::Limit;
+use diesel::prelude::*;
+use diesel::query_dsl::methods::LimitDsl;
+use diesel::query_dsl::LoadQuery;
 use morcc_domain::pricing::OptionalTax;
 use morcc_domain::{
     CallerId, Card, CardGroup, CardGroupId, CardId, CardNumber, Currency, Holder, OwnerId, Pin,
     StoreError, Tax, TaxId, User, UserId,
 };
 
+use crate::connection::AnyConnection;
+use crate::error::store_error;
 use crate::money_sql::{decimal, money};
 use crate::schema::{cardgroups, cards, currencies, taxes, users};
 
@@ -30,6 +37,30 @@ pub(crate) fn exactly<T>(
     stored: impl FnOnce(&T) -> Option<&str>,
 ) -> Option<T> {
     row.filter(|row| stored(row) == Some(asked))
+}
+
+/// The first row `query` finds, if any.
+pub(crate) fn first<'q, Q, R>(conn: &mut AnyConnection, query: Q) -> Result<Option<R>, StoreError>
+where
+    Q: RunQueryDsl<AnyConnection> + LimitDsl,
+    Limit<Q>: LoadQuery<'q, AnyConnection, R>,
+{
+    query.first::<R>(conn).optional().map_err(store_error)
+}
+
+/// The id of the row `query` finds, selecting `(id, code)`, when its code is exactly `asked`
+/// ([`exactly`]).
+pub(crate) fn exact_id<'q, Q>(
+    conn: &mut AnyConnection,
+    query: Q,
+    asked: &str,
+) -> Result<Option<i64>, StoreError>
+where
+    Q: RunQueryDsl<AnyConnection> + LimitDsl,
+    Limit<Q>: LoadQuery<'q, AnyConnection, (i64, String)>,
+{
+    let found = first::<_, (i64, String)>(conn, query)?;
+    Ok(exactly(found, asked, |(_, stored)| Some(stored)).map(|(id, _)| id))
 }
 
 /// The stored caller ID of a [`CardRow`].

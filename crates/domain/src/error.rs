@@ -228,23 +228,21 @@ pub enum ReferenceError {
     Storage(#[from] StoreError),
 }
 
-impl From<ReferenceError> for CcError {
-    fn from(error: ReferenceError) -> CcError {
-        match error {
-            ReferenceError::Inconsistent(why) => CcError::Inconsistent(why),
-            ReferenceError::Storage(error) => CcError::Storage(error),
+/// A [`ReferenceError`] as the same outcome of a call: `Inconsistent` or `Storage`.
+macro_rules! from_reference_error {
+    ($($outcome:ident),+) => {$(
+        impl From<ReferenceError> for $outcome {
+            fn from(error: ReferenceError) -> $outcome {
+                match error {
+                    ReferenceError::Inconsistent(why) => $outcome::Inconsistent(why),
+                    ReferenceError::Storage(error) => $outcome::Storage(error),
+                }
+            }
         }
-    }
+    )+};
 }
 
-impl From<ReferenceError> for CardCallError {
-    fn from(error: ReferenceError) -> CardCallError {
-        match error {
-            ReferenceError::Inconsistent(why) => CardCallError::Inconsistent(why),
-            ReferenceError::Storage(error) => CardCallError::Storage(error),
-        }
-    }
-}
+from_reference_error!(CcError, CardCallError);
 
 #[cfg(test)]
 mod tests {

@@ -402,12 +402,8 @@ fn taken_numbers(
     let found = cards::table
         .filter(cards::number.eq_any(numbers))
         .select(cards::number)
-        .load::<String>(conn)
-        .map_err(store_error)?;
-    Ok(found
-        .into_iter()
-        .map(|number| number.trim_end_matches(' ').to_owned())
-        .collect())
+        .load::<String>(conn);
+    without_trailing_spaces(found)
 }
 
 /// Which of `pins` a card holds (compared as [`taken_numbers`] compares).
@@ -418,11 +414,16 @@ fn taken_pins(conn: &mut AnyConnection, pins: &[String]) -> Result<HashSet<Strin
     let found = cards::table
         .filter(cards::pin.eq_any(pins))
         .select(cards::pin)
-        .load::<String>(conn)
-        .map_err(store_error)?;
+        .load::<String>(conn);
+    without_trailing_spaces(found)
+}
+
+/// Stored codes as [`taken_numbers`] compares them: without their trailing spaces.
+fn without_trailing_spaces(found: QueryResult<Vec<String>>) -> Result<HashSet<String>, StoreError> {
     Ok(found
+        .map_err(store_error)?
         .into_iter()
-        .map(|pin| pin.trim_end_matches(' ').to_owned())
+        .map(|code| code.trim_end_matches(' ').to_owned())
         .collect())
 }
 

@@ -5,8 +5,8 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 use morcc_domain::{
-    CallerId, Card, CardGroupId, CardId, CardNumber, DeviceId, Holder, Money, OwnerId, StoreError,
-    UserId,
+    CallerId, Card, CardGroupId, CardId, CardNumber, DeviceId, Holder, Ledger, Money, OwnerId,
+    StoreError, Transact, UserId,
 };
 
 use crate::connection::Database;
@@ -41,15 +41,7 @@ pub struct PaymentRow {
 /// Blocks or unblocks a user: a blocked user cannot log in to the API.
 pub fn set_user_blocked(db: &Database, username: &str, blocked: bool) -> Result<(), AdapterError> {
     db.in_transaction(|conn| {
-        let user = users::table
-            .filter(users::username.eq(username))
-            .select((users::id, users::username))
-            .first::<(i64, String)>(conn)
-            .optional()
-            .map_err(store_error)?;
-        let Some((id, _)) = rows::exactly(user, username, |(_, stored)| Some(stored)) else {
-            return Err(AdapterError::NotFound(format!("user {username}")));
-        };
+        let id = super::reports::user_id(conn, username)?;
         diesel::update(users::table.find(id))
             .set(users::blocked.eq(i32::from(blocked)))
             .execute(conn)
@@ -72,27 +64,13 @@ pub fn create_provider(db: &Database, name: &str, device: DeviceId) -> Result<()
 /// A card by id.
 pub fn card(db: &Database, id: CardId) -> Result<Option<Card>, AdapterError> {
     let mut conn = db.connection()?;
-    let row = cards::table
-        .find(id.0)
-        .select(rows::CARD_COLUMNS)
-        .first::<CardRow>(&mut *conn)
-        .optional()
-        .map_err(store_error)?;
-    Ok(row.map(rows::card).transpose()?)
+    let query = cards::table.find(id.0).select(rows::CARD_COLUMNS);
+    Ok(rows::first(&mut conn, query)?.map(rows::card).transpose()?)
 }
 
-/// The card bound to a caller ID.
+/// The card bound to a caller ID: the ledger's look-up, without a lock.
 pub fn card_by_callerid(db: &Database, cli: &CallerId) -> Result<Option<Card>, AdapterError> {
-    let mut conn = db.connection()?;
-    let row = cards::table
-        .filter(cards::callerid.eq(cli.as_str()))
-        .select(rows::CARD_COLUMNS)
-        .first::<CardRow>(&mut *conn)
-        .optional()
-        .map_err(store_error)?;
-    Ok(rows::exactly(row, cli.as_str(), rows::card_callerid)
-        .map(rows::card)
-        .transpose()?)
+    Ok(db.read(|ledger: &mut dyn Ledger| ledger.lock_card_by_cli(cli))?)
 }
 
 /// The cards of a group, by id.
@@ -110,12 +88,8 @@ pub fn cards_in_group(db: &Database, group: CardGroupId) -> Result<Vec<Card>, Ad
 /// A user's balance.
 pub fn user_balance(db: &Database, id: UserId) -> Result<Option<Money>, AdapterError> {
     let mut conn = db.connection()?;
-    let balance = users::table
-        .find(id.0)
-        .select(users::balance)
-        .first::<String>(&mut *conn)
-        .optional()
-        .map_err(store_error)?;
+    let query = users::table.find(id.0).select(users::balance);
+    let balance: Option<String> = rows::first(&mut conn, query)?;
     Ok(balance.as_deref().map(money_sql::money).transpose()?)
 }
 
@@ -292,13 +266,10 @@ pub fn card_by_number(db: &Database, number: &CardNumber) -> Result<Option<Card>
 /// The id of the user with this name.
 pub fn user_id(db: &Database, username: &str) -> Result<Option<UserId>, AdapterError> {
     let mut conn = db.connection()?;
-    let user = users::table
+    let query = users::table
         .filter(users::username.eq(username))
-        .select((users::id, users::username))
-        .first::<(i64, String)>(&mut *conn)
-        .optional()
-        .map_err(store_error)?;
-    Ok(rows::exactly(user, username, |(_, stored)| Some(stored)).map(|(id, _)| UserId(id)))
+        .select((users::id, users::username));
+    Ok(rows::exact_id(&mut conn, query, username)?.map(UserId))
 }
 
 /// How many rows `payments` holds, whoever they belong to.

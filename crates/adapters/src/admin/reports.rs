@@ -93,14 +93,10 @@ pub fn cards(
     filter: &CardFilter,
 ) -> Result<Vec<Card>, AdapterError> {
     let mut conn = db.connection()?;
-    let exists = cardgroups::table
-        .find(group.0)
-        .select(cardgroups::id)
-        .first::<i64>(&mut *conn)
-        .optional()
-        .map_err(store_error)?
-        .is_some();
-    if !exists {
+    if !super::exists(
+        &mut conn,
+        cardgroups::table.find(group.0).select(cardgroups::id),
+    )? {
         return Err(AdapterError::NotFound(format!("card group {group}")));
     }
     let mut query = cards::table
@@ -134,18 +130,9 @@ pub fn cards(
         .collect::<Result<_, _>>()?)
 }
 
-/// The card with this number, exactly as stored.
+/// The card with this number, exactly as stored: the ledger's look-up, without a lock.
 pub fn card(db: &Database, number: &CardNumber) -> Result<Option<Card>, AdapterError> {
-    let mut conn = db.connection()?;
-    let row = cards::table
-        .filter(cards::number.eq(number.as_str()))
-        .select(rows::CARD_COLUMNS)
-        .first::<CardRow>(&mut *conn)
-        .optional()
-        .map_err(store_error)?;
-    Ok(rows::exactly(row, number.as_str(), rows::card_number)
-        .map(rows::card)
-        .transpose()?)
+    Ok(db.read(|ledger: &mut dyn Ledger| ledger.lock_card_by_number(number))?)
 }
 
 /// A calendar day, `YYYY-MM-DD`.
@@ -248,26 +235,19 @@ pub fn card_payments(db: &Database, card: &Card) -> Result<Vec<PaymentRecord>, A
 
 /// The id of the card with this number, exactly as stored.
 pub(crate) fn card_id(conn: &mut AnyConnection, number: &CardNumber) -> Result<i64, AdapterError> {
-    let found = cards::table
+    let query = cards::table
         .filter(cards::number.eq(number.as_str()))
-        .select((cards::id, cards::number))
-        .first::<(i64, String)>(conn)
-        .optional()
-        .map_err(store_error)?;
-    rows::exactly(found, number.as_str(), |(_, stored)| Some(stored))
-        .map(|(id, _)| id)
+        .select((cards::id, cards::number));
+    rows::exact_id(conn, query, number.as_str())?
         .ok_or_else(|| AdapterError::NotFound(format!("card {}", number.as_str())))
 }
 
-fn user_id(conn: &mut AnyConnection, username: &str) -> Result<i64, AdapterError> {
-    let found = users::table
+/// The id of the user with this name, exactly as stored.
+pub(crate) fn user_id(conn: &mut AnyConnection, username: &str) -> Result<i64, AdapterError> {
+    let query = users::table
         .filter(users::username.eq(username))
-        .select((users::id, users::username))
-        .first::<(i64, String)>(conn)
-        .optional()
-        .map_err(store_error)?;
-    rows::exactly(found, username, |(_, stored)| Some(stored))
-        .map(|(id, _)| id)
+        .select((users::id, users::username));
+    rows::exact_id(conn, query, username)?
         .ok_or_else(|| AdapterError::NotFound(format!("user {username}")))
 }
 

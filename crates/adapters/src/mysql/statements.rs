@@ -18,6 +18,19 @@ use morcc_domain::CardKey;
 use crate::rows;
 use crate::schema::cards;
 
+/// Makes `$statement` one diesel keeps prepared: a static query id (its type stands for one
+/// SQL text), run on a MySQL connection.
+macro_rules! kept_prepared {
+    ($statement:ident) => {
+        impl QueryId for $statement<'_> {
+            type QueryId = $statement<'static>;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl RunQueryDsl<MysqlConnection> for $statement<'_> {}
+    };
+}
+
 /// `UPDATE cards SET balance, sold, active, callerid WHERE id`.
 pub(crate) struct CardUpdate<'a> {
     pub(crate) id: i64,
@@ -43,12 +56,7 @@ impl QueryFragment<Mysql> for CardUpdate<'_> {
     }
 }
 
-impl QueryId for CardUpdate<'_> {
-    type QueryId = CardUpdate<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl RunQueryDsl<MysqlConnection> for CardUpdate<'_> {}
+kept_prepared!(CardUpdate);
 
 /// `UPDATE users SET balance WHERE id`.
 pub(crate) struct UserBalanceUpdate<'a> {
@@ -66,12 +74,7 @@ impl QueryFragment<Mysql> for UserBalanceUpdate<'_> {
     }
 }
 
-impl QueryId for UserBalanceUpdate<'_> {
-    type QueryId = UserBalanceUpdate<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl RunQueryDsl<MysqlConnection> for UserBalanceUpdate<'_> {}
+kept_prepared!(UserBalanceUpdate);
 
 /// Locks the cards `keys` find in id order (MySQL).
 ///
