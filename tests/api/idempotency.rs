@@ -281,26 +281,7 @@ async fn futures_util_join<F: std::future::Future>(
 /// A restart between a request and its copy: the copy gets the kept reply from the database.
 async fn a_replay_after_a_restart_gets_the_kept_reply(database: UrlDatabase) {
     let db = &database.db;
-    admin::create_user(
-        db,
-        USER,
-        PASSWORD,
-        &UserType::Admin,
-        OwnerId(0),
-        &Money::zero(),
-    )
-    .unwrap();
-    for (name, value) in [(settings::ALLOW_API, "1"), (settings::API_SECRET_KEY, KEY)] {
-        admin::set_setting(db, name, value, OwnerId(0)).unwrap();
-    }
-    let group = admin::create_card_group(
-        db,
-        &admin::CardGroupSpec {
-            name: "g".into(),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let group = seed_api(db).unwrap();
     let logs = TempDir::new("morcc-idempotency");
     let group = group.to_string();
     let form = signed_with(

@@ -5,11 +5,10 @@
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
-use morcc_adapters::admin;
-use morcc_domain::{settings, ApiCall, Money, OwnerId, UserType};
+use morcc_domain::ApiCall;
 
 use crate::procs::{free_port, Morcc, MorccOptions, TempDir, UrlDatabase};
-use crate::support::{signed_call, signed_with, KEY, PASSWORD, USER};
+use crate::support::{seed_api, signed_call, signed_with, KEY, PASSWORD, USER};
 
 /// The samples of a scrape: (name, sorted labels) → value.
 type Samples = BTreeMap<(String, Vec<(String, String)>), f64>;
@@ -64,27 +63,7 @@ async fn the_counters_move_by_exactly_what_was_sent_on_mysql() {
 
 async fn the_counters_move_by_exactly_what_was_sent(database: UrlDatabase) {
     let db = &database.db;
-    admin::create_user(
-        db,
-        USER,
-        PASSWORD,
-        &UserType::Admin,
-        OwnerId(0),
-        &Money::zero(),
-    )
-    .unwrap();
-    for (name, value) in [(settings::ALLOW_API, "1"), (settings::API_SECRET_KEY, KEY)] {
-        admin::set_setting(db, name, value, OwnerId(0)).unwrap();
-    }
-    let group = admin::create_card_group(
-        db,
-        &admin::CardGroupSpec {
-            name: "g".into(),
-            ..Default::default()
-        },
-    )
-    .unwrap()
-    .to_string();
+    let group = seed_api(db).unwrap().to_string();
     let logs = TempDir::new("morcc-metrics");
     let port = free_port();
     let metrics_address = format!("127.0.0.1:{port}");

@@ -474,3 +474,26 @@ pub fn device_reply(device_id: i64, user_id: i64, balance: &str, balance_with_va
 pub fn money(text: &str) -> Money {
     Money::parse_stored(text).unwrap()
 }
+
+/// The admin API user of [`USER`], the API on with the key [`KEY`], and a card group: what a
+/// database needs before a morcc process of a test's own serves it.
+pub fn seed_api(db: &Database) -> Result<CardGroupId, morcc_adapters::AdapterError> {
+    admin::create_user(
+        db,
+        USER,
+        PASSWORD,
+        &UserType::Admin,
+        OwnerId(0),
+        &Money::zero(),
+    )?;
+    for (name, value) in [(settings::ALLOW_API, "1"), (settings::API_SECRET_KEY, KEY)] {
+        admin::set_setting(db, name, value, OwnerId(0))?;
+    }
+    admin::create_card_group(
+        db,
+        &admin::CardGroupSpec {
+            name: "g".into(),
+            ..Default::default()
+        },
+    )
+}
