@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
@@ -226,7 +226,15 @@ pub(crate) struct Session {
     killed: Arc<AtomicBool>,
     /// Set when a Galera session's unit of work failed (see [`Checkout::discard_if_sealed`]).
     discard: bool,
+    /// When the session last finished a unit of work that succeeded (or was opened).
+    answered: Instant,
 }
+
+/// How long after its last successful unit of work a session is handed out without a ping:
+/// it answered every statement then, and a ping per checkout would cost a round trip per
+/// request. A session idle for longer, or whose last unit failed (its server may have gone),
+/// is asked first, so a dead one is replaced before a request sees it.
+const TRUSTED_AFTER_ANSWERING: Duration = Duration::from_secs(1);
 
 impl ManageConnection for Manager {
     type Connection = Session;
@@ -262,10 +270,14 @@ impl ManageConnection for Manager {
             mysql: mysql_session,
             killed: Arc::new(AtomicBool::new(false)),
             discard: false,
+            answered: Instant::now(),
         })
     }
 
     fn is_valid(&self, session: &mut Session) -> Result<(), Self::Error> {
+        if session.answered.elapsed() < TRUSTED_AFTER_ANSWERING {
+            return Ok(());
+        }
         session.conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
@@ -281,6 +293,14 @@ pub(crate) struct Checkout {
     conn: PooledConnection<Manager>,
     #[cfg(feature = "mysql")]
     watch: Option<WatchGuard>,
+}
+
+impl Checkout {
+    /// The unit of work this checkout served succeeded: its session answered, and may be handed
+    /// out again without a ping for a moment ([`TRUSTED_AFTER_ANSWERING`]).
+    pub(crate) fn answered(&mut self) {
+        self.conn.answered = Instant::now();
+    }
 }
 
 impl Checkout {
@@ -489,6 +509,9 @@ impl Database {
             #[cfg(feature = "mysql")]
             if outcome.is_err() {
                 conn.discard_if_sealed();
+            }
+            if outcome.is_ok() {
+                conn.answered();
             }
             let again = match &outcome {
                 Ok(_) => false,

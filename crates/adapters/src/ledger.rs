@@ -75,6 +75,9 @@ impl Store for Database {
         if matches!(outcome, Err(UnitError::Store(_))) {
             conn.discard_if_sealed();
         }
+        if !matches!(outcome, Err(UnitError::Store(_))) {
+            conn.answered();
+        }
         outcome
     }
 }

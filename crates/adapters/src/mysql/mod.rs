@@ -155,6 +155,44 @@ mod tests {
         rows[0].value.parse().unwrap()
     }
 
+    /// A session handed out again moments after a unit of work on it succeeded is not pinged
+    /// (no `SELECT 1` round trip per request); one whose last success is older than
+    /// `TRUSTED_AFTER_ANSWERING` is, even when a failed unit used it meanwhile.
+    #[test]
+    fn only_a_session_that_did_not_answer_lately_is_pinged_before_it_is_handed_out() {
+        let url = std::env::var("MORCC_TEST_MYSQL_URL")
+            .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
+        let settings = crate::PoolSettings {
+            max_size: Some(1),
+            ..crate::PoolSettings::default()
+        };
+        let database = crate::Database::connect(&url, settings).unwrap();
+        // The session's SELECTs so far, read by a unit of work that succeeds or fails.
+        let selects = |succeeds: bool| {
+            let mut checkout = database.connection().unwrap();
+            let crate::connection::AnyConnection::Mysql(conn) = &mut *checkout else {
+                unreachable!("a MySQL URL")
+            };
+            let count = session_counter(conn, "Com_select");
+            if succeeds {
+                checkout.answered();
+            }
+            count
+        };
+        let first = selects(true);
+        assert_eq!(selects(true), first, "handed out again at once: no ping");
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(selects(true), first + 1, "idle for over a second: one ping");
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        assert_eq!(selects(false), first + 1, "0.6 s after a success: no ping");
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        assert_eq!(
+            selects(true),
+            first + 2,
+            "1.2 s after the last success, a failure since: one ping"
+        );
+    }
+
     #[test]
     fn only_mariadb_10_and_later_is_trusted_to_prepare_transaction_statements() {
         use transactions::prepares_transactions;
