@@ -287,6 +287,9 @@ impl GaleraCluster {
             .arg("--bind-address=127.0.0.1")
             .arg(format!("--socket={}", dir.join("mysqld.sock").display()))
             .arg(format!("--pid-file={}", dir.join("mysqld.pid").display()))
+            // Its own: a starting server deletes every `#sql*` file in its tmpdir, and a shared
+            // /tmp would lose another server's temporary tables (seen: a bootstrap failing).
+            .arg(format!("--tmpdir={}", dir.display()))
             .arg(format!("--log-error={}", log.display()))
             .arg("--innodb-buffer-pool-size=64M")
             .arg("--innodb-use-native-aio=0")

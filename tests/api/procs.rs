@@ -455,6 +455,9 @@ impl PrivateMariaDb {
             .arg("--bind-address=127.0.0.1")
             .arg(format!("--socket={}", dir.join("mysqld.sock").display()))
             .arg(format!("--pid-file={}", dir.join("mysqld.pid").display()))
+            // Its own: a starting server deletes every `#sql*` file in its tmpdir, and a shared
+            // /tmp would lose another server's temporary tables (seen: a bootstrap failing).
+            .arg(format!("--tmpdir={}", dir.display()))
             .arg(format!("--log-error={}", dir.join("error.log").display()))
             .arg("--skip-grant-tables")
             .arg("--innodb-buffer-pool-size=64M")
@@ -514,6 +517,12 @@ pub fn install_datadir(install: &Path, datadir: &Path, user: &str) -> Result<(),
     command
         .arg("--no-defaults")
         .arg(format!("--datadir={}", datadir.display()))
+        // Not the shared /tmp: a server starting meanwhile deletes every `#sql*` file there,
+        // the bootstrap's temporary tables included.
+        .arg(format!(
+            "--tmpdir={}",
+            datadir.parent().unwrap_or(datadir).display()
+        ))
         .arg("--auth-root-authentication-method=normal")
         .arg("--skip-test-db");
     if running_as_root() {
