@@ -1,10 +1,13 @@
-//! The rules of MOR's `cc_by_cli` API call, with no I/O.
+//! The rules of MOR's calling-card API, with no I/O.
 //!
 //! A MOR operator sells prepaid calling cards and tops them up by the caller ID (CLI) of the
-//! phone a customer calls from. This crate decides everything the call does: who may call
-//! ([`authenticate`]), what a request means ([`CardRequest`]), which card or user gains or
-//! loses how much money ([`cc_by_cli`]), and which [`Payment`] rows record it. Storage and
-//! randomness come in through the [`ports`]; nothing here knows a database, HTTP or XML.
+//! phone a customer calls from ([`cc_by_cli`]), shows card groups ([`card_group_get`]), sells
+//! pre-made PIN cards ([`card_from_group_sell`]) and checks and tops up cards by number
+//! ([`card_balance_get`], [`card_payment_add`]). This crate decides everything the calls do:
+//! who may call ([`authenticate`]), what a request means, which card or user gains or loses
+//! how much money, and which [`Payment`] rows record it; a retried request with an
+//! idempotency key applies once ([`idempotency`]). Storage and randomness come in through the
+//! [`ports`]; nothing here knows a database, HTTP or XML.
 //!
 //! Money is exact ([`Money`]); taxes and currencies follow MOR X5 ([`pricing`]).
 #![warn(missing_docs)]
