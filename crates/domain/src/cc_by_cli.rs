@@ -40,8 +40,8 @@ impl std::fmt::Debug for CardRequest {
 }
 
 /// Serves one `cc_by_cli` request for an authenticated caller. Bad input is refused before
-/// storage is touched; everything else happens inside one [`Transact::transact`], except a
-/// look-up that turns out to change nothing, which is answered from [`Transact::read`].
+/// storage is touched; everything else happens inside one [`Transact::transact`](crate::Transact::transact), except a
+/// look-up that turns out to change nothing, which is answered from [`Transact::read`](crate::Transact::read).
 pub fn cc_by_cli(
     store: &dyn Store,
     codes: &dyn CodeGenerator,

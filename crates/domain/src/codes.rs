@@ -61,7 +61,7 @@ fn is_card_code(raw: &str) -> bool {
 }
 
 impl Pin {
-    /// A PIN as sent or stored; `None` when no card can have it ([`is_card_code`]).
+    /// A PIN as sent or stored; `None` when no card can have it (see `is_card_code`).
     pub fn parse(raw: &str) -> Option<Pin> {
         is_card_code(raw).then(|| Pin(raw.to_owned()))
     }
@@ -84,7 +84,7 @@ pub struct CardNumber(String);
 
 impl CardNumber {
     /// A card number as sent, chosen or stored; `None` when no card can have it
-    /// ([`is_card_code`]).
+    /// (see `is_card_code`).
     pub fn parse(raw: &str) -> Option<CardNumber> {
         is_card_code(raw).then(|| CardNumber(raw.to_owned()))
     }

@@ -1,9 +1,9 @@
 //! The rules of MOR's calling-card API, with no I/O.
 //!
 //! A MOR operator sells prepaid calling cards and tops them up by the caller ID (CLI) of the
-//! phone a customer calls from ([`cc_by_cli`]), shows card groups ([`card_group_get`]), sells
-//! pre-made PIN cards ([`card_from_group_sell`]) and checks and tops up cards by number
-//! ([`card_balance_get`], [`card_payment_add`]). This crate decides everything the calls do:
+//! phone a customer calls from ([`cc_by_cli()`]), shows card groups ([`card_group_get()`]), sells
+//! pre-made PIN cards ([`card_from_group_sell()`]) and checks and tops up cards by number
+//! ([`card_balance_get()`], [`card_payment_add()`]). This crate decides everything the calls do:
 //! who may call ([`authenticate`]), what a request means, which card or user gains or loses
 //! how much money, and which [`Payment`] rows record it; a retried request with an
 //! idempotency key applies once ([`idempotency`]). Storage and randomness come in through the
