@@ -21,7 +21,7 @@ pub const DEFAULT_IDEMPOTENCY_RETENTION_HOURS: u64 = 24;
 /// The database used when none is named: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://morcc.db";
 
-/// morcc: a MOR-compatible calling-card API service (`cc_by_cli`).
+/// morcc: a MOR-compatible calling-card API service (`cc_by_cli` and the card calls).
 ///
 /// Without a subcommand it serves the API, as `morcc serve` does.
 #[derive(Debug, Parser)]
