@@ -233,8 +233,10 @@ pub struct ServeArgs {
     /// Seconds a failed-login window lasts.
     #[arg(long, env = "MORCC_FAILED_LOGIN_WINDOW", default_value_t = ThrottleLimits::default().window.as_secs())]
     pub failed_login_window: u64,
-    /// Milliseconds users and settings are reused before they are read again (0: every
-    /// request reads them). A change takes effect within this time on every instance.
+    /// Milliseconds users, settings, card groups, taxes and currencies are reused before they
+    /// are read again (0: every request reads them). A change (a password, a price, an
+    /// exchange rate) takes effect within this time on every instance. Balances are never
+    /// reused.
     #[arg(long, env = "MORCC_CACHE_TTL_MS", default_value_t = DEFAULT_CACHE_TTL_MS)]
     pub cache_ttl_ms: u64,
     /// Hours an idempotency key (and the reply kept under it) is kept; a copy of a request

@@ -16,12 +16,14 @@ pub mod telemetry;
 /// Runs the parsed command line as `main` does: serves or runs one operator subcommand, and
 /// reports a failure on standard error.
 pub fn run(cli: cli::Cli) -> std::process::ExitCode {
-    telemetry::init(cli.log_format);
+    let logs = telemetry::init(cli.log_format);
     let database = cli.database.clone();
     let outcome = match cli.into_command() {
         cli::Command::Serve(options) => server::serve(&database, &options),
         cli::Command::Operator(command) => operator::run(&database, command),
     };
+    // Every log line is out before the last word.
+    drop(logs);
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {

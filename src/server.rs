@@ -84,12 +84,11 @@ pub fn start(
     listener: TcpListener,
     options: &ServeArgs,
 ) -> std::io::Result<Server> {
+    // Users, settings and the catalog's rows are reused for the same short time.
+    let cache_ttl = Duration::from_millis(options.cache_ttl_ms);
     let services = Services {
-        store: database.clone(),
-        directory: Arc::new(CachedDirectory::new(
-            Database::clone(&database),
-            Duration::from_millis(options.cache_ttl_ms),
-        )),
+        store: Arc::new(Database::clone(&database).with_catalog_cached_for(cache_ttl)),
+        directory: Arc::new(CachedDirectory::new(Database::clone(&database), cache_ttl)),
         audit: database.clone(),
         codes: Arc::new(SecureCodes),
         health: Arc::new(DatabaseHealth(database)),

@@ -1,10 +1,12 @@
-//! A short-lived cache in front of a [`Directory`]: users and settings change rarely, but the
-//! filters read six of them on every request.
+//! Short-lived caches of rows that change rarely but are read on every request: users and
+//! settings in front of a [`Directory`] (the filters read six of them), and the catalog's card
+//! groups, taxes and currencies for the ledger ([`CatalogCache`]).
 //!
-//! An entry lives `ttl` from the moment it was read, so a changed password, a blocked user or
-//! a new setting takes effect within `ttl` on every morcc instance, without invalidation
-//! messages between them. Answers that name nothing (an unknown username) are cached too, so
-//! probing costs no more database reads; the number of entries is bounded.
+//! An entry lives `ttl` from the moment it was read, so a changed password, a blocked user, a
+//! new setting, price or exchange rate takes effect within `ttl` on every morcc instance,
+//! without invalidation messages between them. Answers that name nothing (an unknown username)
+//! are cached too, so probing costs no more database reads; the number of entries is bounded.
+//! A balance is never cached: cards and users are the ledger's, read locked.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -12,7 +14,9 @@ use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use morcc_domain::{Account, Directory, OwnerId, StoreError};
+use morcc_domain::{
+    Account, CardGroup, CardGroupId, Currency, Directory, OwnerId, StoreError, Tax, TaxId,
+};
 
 /// Entries kept per table at most; past this, expired ones are dropped and, if that is not
 /// enough, new answers go uncached until room returns.
@@ -66,8 +70,37 @@ impl<D: Directory> Directory for CachedDirectory<D> {
     }
 }
 
-/// No `Debug`: the values are secrets (password hashes, the API secret key).
-struct Table<K, V> {
+/// The catalog's rows ([`morcc_domain::Catalog`]) as a unit of work last read them, shared by
+/// every unit of work of a [`crate::Database`]; a zero `ttl` caches nothing.
+#[derive(Default)]
+pub(crate) struct CatalogCache {
+    pub(crate) ttl: Duration,
+    pub(crate) card_groups: Table<CardGroupId, Option<CardGroup>>,
+    pub(crate) taxes: Table<TaxId, Option<Tax>>,
+    pub(crate) currencies: Table<String, Option<Currency>>,
+    pub(crate) system_currency: Table<(), Option<Currency>>,
+}
+
+impl CatalogCache {
+    pub(crate) fn new(ttl: Duration) -> CatalogCache {
+        CatalogCache {
+            ttl,
+            ..CatalogCache::default()
+        }
+    }
+}
+
+impl fmt::Debug for CatalogCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CatalogCache")
+            .field("ttl", &self.ttl)
+            .field("card_groups", &self.card_groups.lock().len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// No `Debug`: the values may be secrets (password hashes, the API secret key).
+pub(crate) struct Table<K, V> {
     entries: Mutex<HashMap<K, (Instant, V)>>,
 }
 
@@ -80,7 +113,9 @@ impl<K, V> Default for Table<K, V> {
 }
 
 impl<K: Hash + Eq, V: Clone> Table<K, V> {
-    fn get_or_read(
+    /// The value kept under `key` if it was read less than `ttl` ago, else `read`'s (kept
+    /// when it succeeds).
+    pub(crate) fn get_or_read(
         &self,
         key: K,
         ttl: Duration,

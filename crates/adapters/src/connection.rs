@@ -11,7 +11,9 @@ use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::{Connection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use morcc_domain::StoreError;
+use parking_lot::{FairMutex, FairMutexGuard};
 
+use crate::cache::CatalogCache;
 use crate::error::{store_error, AdapterError, Retryable};
 #[cfg(feature = "mysql")]
 use crate::mysql::{
@@ -362,6 +364,9 @@ pub struct Database {
     statement_deadline: Duration,
     connection_timeout: Duration,
     retry_budget: Duration,
+    catalog: Arc<CatalogCache>,
+    /// SQLite: the turn to write, taken in arrival order ([`Database::writer_turn`]).
+    writer_turn: Arc<FairMutex<()>>,
 }
 
 /// How long a checkout waits before it asks whether there is a server to wait for at all.
@@ -406,7 +411,33 @@ impl Database {
             statement_deadline: settings.statement_deadline,
             connection_timeout: settings.connection_timeout,
             retry_budget: settings.retry_budget,
+            catalog: Arc::default(),
+            writer_turn: Arc::default(),
         })
+    }
+
+    /// This database with the catalog's rows (card groups, taxes, currencies) kept for `ttl`
+    /// by its units of work, so a price or rate changed meanwhile applies within `ttl`
+    /// (docs/DECISIONS.md). A new cache, shared by this value's clones; the pool stays shared.
+    pub fn with_catalog_cached_for(mut self, ttl: Duration) -> Database {
+        self.catalog = Arc::new(CatalogCache::new(ttl));
+        self
+    }
+
+    /// SQLite writes one transaction at a time, and a writer that finds the file locked waits
+    /// in SQLite's busy handler, which sleeps and retries in no particular order: under load
+    /// some writers waited hundreds of milliseconds while later ones went first. So this
+    /// process's transactions take turns here first, in arrival order (a fair lock), and
+    /// meet the file lock only when another process (an operator's command) holds it.
+    /// Look-ups take no turn: WAL readers run beside the writer. MySQL locks rows, not the
+    /// database, and needs no turn.
+    fn writer_turn(&self) -> Option<FairMutexGuard<'_, ()>> {
+        (self.backend == Backend::Sqlite).then(|| self.writer_turn.lock())
+    }
+
+    /// The catalog's rows this database's units of work may reuse.
+    pub(crate) fn catalog(&self) -> &CatalogCache {
+        &self.catalog
     }
 
     /// Which backend the URL chose.
@@ -504,6 +535,7 @@ impl Database {
         let started = std::time::Instant::now();
         let mut attempt = 1;
         loop {
+            let turn = self.writer_turn();
             let mut conn = self.connection()?;
             let outcome = once_in_transaction(&mut conn, &mut work);
             #[cfg(feature = "mysql")]
@@ -531,6 +563,7 @@ impl Database {
                 tracing::debug!(attempt, cause, "transaction lost a race; retrying");
             }
             drop(conn);
+            drop(turn);
             std::thread::sleep(pause);
             attempt += 1;
         }

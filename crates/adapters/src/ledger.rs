@@ -4,11 +4,12 @@ use diesel::dsl::now;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 use morcc_domain::{
-    CallerId, Card, CardGroup, CardGroupId, CardId, CardKey, CardNumber, Catalog, Currency, Device,
-    DeviceId, DeviceUser, Fingerprint, IdempotencyKey, Ledger, Money, NewCard, Payment, Pin, Sale,
-    Store, StoreError, StoredReply, Tax, TaxId, UnitError, User, UserId,
+    CallerId, CallerIdHolder, Card, CardGroup, CardGroupId, CardId, CardKey, CardNumber, Catalog,
+    Currency, Device, DeviceId, DeviceUser, Fingerprint, IdempotencyKey, Ledger, Money, NewCard,
+    Payment, Pin, Sale, Store, StoreError, StoredReply, Tax, TaxId, UnitError, User, UserId,
 };
 
+use crate::cache::CatalogCache;
 use crate::connection::{AnyConnection, Database};
 use crate::error::{card_write_error, store_error};
 use crate::money_sql;
@@ -45,10 +46,12 @@ impl Store for Database {
         &self,
         work: &mut dyn FnMut(&mut dyn Ledger) -> Result<(), UnitError>,
     ) -> Result<(), UnitError> {
+        let catalog = self.catalog();
         self.in_transaction(|conn| {
             let mut unit = AbortAware {
                 ledger: SqlLedger {
                     conn,
+                    catalog,
                     in_transaction: true,
                     wrote: false,
                 },
@@ -68,6 +71,7 @@ impl Store for Database {
         let mut conn = self.connection()?;
         let outcome = work(&mut SqlLedger {
             conn: &mut conn,
+            catalog: self.catalog(),
             in_transaction: false,
             wrote: false,
         });
@@ -130,6 +134,9 @@ impl Ledger for AbortAware<'_> {
     }
     fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
         self.run(|ledger| ledger.lock_card_by_cli(cli))
+    }
+    fn lock_holder_of(&mut self, cli: &CallerId) -> Result<Option<CallerIdHolder>, StoreError> {
+        self.run(|ledger| ledger.lock_holder_of(cli))
     }
     fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
         self.run(|ledger| ledger.lock_card_by_pin(pin))
@@ -212,6 +219,8 @@ impl Catalog for AbortAware<'_> {
 /// its connection.
 struct SqlLedger<'c> {
     conn: &'c mut AnyConnection,
+    /// The catalog's rows as recently read, shared with the database's other units of work.
+    catalog: &'c CatalogCache,
     /// False for a look-up: reads take no locks and writes fail with [`StoreError::ReadOnly`].
     in_transaction: bool,
     /// Whether a write was made (or attempted) through this ledger.
@@ -285,6 +294,20 @@ impl SqlLedger<'_> {
         exact_card(row, cli.as_str(), rows::card_callerid)
     }
 
+    /// The card of `cli` once more, after a locking read found none.
+    ///
+    /// MySQL: a locking read that waited for a transaction moving this caller ID to a new
+    /// card can come back empty-handed (InnoDB resumes its index scan past the new entry, or
+    /// hands back the old row, which no longer matches) although the new card is committed by
+    /// then. A second read is a new statement and sees it. Elsewhere the first answer stands.
+    fn card_by_cli_after_waiting(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
+        if self.in_transaction && self.is_mysql() {
+            self.card_by_cli(cli)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// `Card::is_free` in SQL, the one statement of that rule for the database: unsold, not
     /// hidden, no caller ID (NULL or blank) and a balance above zero. MySQL compares its
     /// `DECIMAL` with 0 exactly; SQLite holds the canonical decimal text (`money_sql`), where a
@@ -331,27 +354,22 @@ impl Ledger for SqlLedger<'_> {
         // `callerids.cli` is not unique: MySQL's PAD SPACE collation may also return `12 `
         // for `12` (see `rows::exactly`), so the first exact one wins.
         let found = callerids::table
-            .inner_join(devices::table)
+            .inner_join(devices::table.left_join(providers::table))
             .filter(callerids::cli.eq(cli.as_str()))
             .order(callerids::id)
-            .select((devices::id, devices::user_id, callerids::cli))
-            .load::<(i64, i64, String)>(self.conn)
+            .select((
+                devices::id,
+                devices::user_id,
+                providers::id.nullable(),
+                callerids::cli,
+            ))
+            .load::<(i64, i64, Option<i64>, String)>(self.conn)
             .map_err(store_error)?
             .into_iter()
-            .find(|(_, _, stored)| stored == cli.as_str());
-        let Some((id, user_id, _)) = found else {
-            return Ok(None);
-        };
-        let used_by_provider = providers::table
-            .filter(providers::device_id.eq(id))
-            .select(providers::id)
-            .first::<i64>(self.conn)
-            .optional()
-            .map_err(store_error)?
-            .is_some();
-        Ok(Some(Device {
+            .find(|(_, _, _, stored)| stored == cli.as_str());
+        Ok(found.map(|(id, user_id, provider, _)| Device {
             id: DeviceId(id),
-            user: DeviceUser::from_mor(user_id, used_by_provider),
+            user: DeviceUser::from_mor(user_id, provider.is_some()),
         }))
     }
 
@@ -364,15 +382,43 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
-        let found = self.card_by_cli(cli)?;
-        // MySQL: a locking read that waited for a transaction moving this caller ID to a new
-        // card can come back empty-handed (InnoDB resumes its index scan past the new entry,
-        // or hands back the old row, which no longer matches) although the new card is
-        // committed by then. A second read is a new statement and sees it.
-        if found.is_none() && self.in_transaction && self.is_mysql() {
-            return self.card_by_cli(cli);
+        match self.card_by_cli(cli)? {
+            None => self.card_by_cli_after_waiting(cli),
+            found => Ok(found),
         }
-        Ok(found)
+    }
+
+    /// One statement when a card has the caller ID and no device does (a card top-up's or
+    /// look-up's only read): the card, locked, and whether a device has the caller ID too.
+    /// Otherwise the device, then the card, as [`Ledger::lock_holder_of`] says.
+    fn lock_holder_of(&mut self, cli: &CallerId) -> Result<Option<CallerIdHolder>, StoreError> {
+        let query = cards::table
+            .filter(cards::callerid.eq(cli.as_str()))
+            .select((
+                rows::CARD_COLUMNS,
+                diesel::dsl::exists(
+                    callerids::table
+                        .inner_join(devices::table)
+                        .filter(callerids::cli.eq(cli.as_str())),
+                ),
+            ));
+        let (row, a_device_may_have_it) =
+            match first_locked!(self, query, (CardRow, bool)).map_err(store_error)? {
+                Some((row, a_device_has_it)) => (Some(row), a_device_has_it),
+                None => (None, true),
+            };
+        let card = exact_card(row, cli.as_str(), rows::card_callerid)?;
+        if let (Some(card), false) = (&card, a_device_may_have_it) {
+            return Ok(Some(CallerIdHolder::Card(card.clone())));
+        }
+        if let Some(device) = self.device_by_cli(cli)? {
+            return Ok(Some(CallerIdHolder::Device(device)));
+        }
+        let card = match card {
+            None => self.card_by_cli_after_waiting(cli)?,
+            found => found,
+        };
+        Ok(card.map(CallerIdHolder::Card))
     }
 
     fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
@@ -654,36 +700,50 @@ impl SqlLedger<'_> {
 
 impl Catalog for SqlLedger<'_> {
     fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
-        let query = cardgroups::table
-            .find(id.0)
-            .select(rows::CARD_GROUP_COLUMNS);
-        rows::first(self.conn, query)?
-            .map(rows::card_group)
-            .transpose()
+        let conn = &mut *self.conn;
+        let cache = self.catalog;
+        cache.card_groups.get_or_read(id, cache.ttl, || {
+            let query = cardgroups::table
+                .find(id.0)
+                .select(rows::CARD_GROUP_COLUMNS);
+            rows::first(conn, query)?.map(rows::card_group).transpose()
+        })
     }
 
     fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
-        let query = taxes::table.find(id.0).select(rows::TAX_COLUMNS);
-        rows::first(self.conn, query)?.map(rows::tax).transpose()
+        let conn = &mut *self.conn;
+        let cache = self.catalog;
+        cache.taxes.get_or_read(id, cache.ttl, || {
+            let query = taxes::table.find(id.0).select(rows::TAX_COLUMNS);
+            rows::first(conn, query)?.map(rows::tax).transpose()
+        })
     }
 
     fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
-        let query = currencies::table
-            .filter(currencies::name.eq(name))
-            .select(rows::CURRENCY_COLUMNS);
-        let row = rows::first::<_, rows::CurrencyRow>(self.conn, query)?;
-        rows::exactly(row, name, |row| Some(&row.name))
-            .map(rows::currency)
-            .transpose()
+        let conn = &mut *self.conn;
+        let cache = self.catalog;
+        cache
+            .currencies
+            .get_or_read(name.to_owned(), cache.ttl, || {
+                let query = currencies::table
+                    .filter(currencies::name.eq(name))
+                    .select(rows::CURRENCY_COLUMNS);
+                let row = rows::first::<_, rows::CurrencyRow>(conn, query)?;
+                rows::exactly(row, name, |row| Some(&row.name))
+                    .map(rows::currency)
+                    .transpose()
+            })
     }
 
     fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
-        let query = currencies::table
-            .find(SYSTEM_CURRENCY_ID)
-            .select(rows::CURRENCY_COLUMNS);
-        rows::first(self.conn, query)?
-            .map(rows::currency)
-            .transpose()
+        let conn = &mut *self.conn;
+        let cache = self.catalog;
+        cache.system_currency.get_or_read((), cache.ttl, || {
+            let query = currencies::table
+                .find(SYSTEM_CURRENCY_ID)
+                .select(rows::CURRENCY_COLUMNS);
+            rows::first(conn, query)?.map(rows::currency).transpose()
+        })
     }
 }
 

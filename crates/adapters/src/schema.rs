@@ -178,4 +178,5 @@ diesel::table! {
 }
 
 diesel::joinable!(callerids -> devices (device_id));
-diesel::allow_tables_to_appear_in_same_query!(callerids, devices);
+diesel::joinable!(providers -> devices (device_id));
+diesel::allow_tables_to_appear_in_same_query!(callerids, devices, providers, cards);

@@ -48,8 +48,17 @@ impl ScratchDatabase {
     /// (e.g. `mysql://root@127.0.0.1:3306`), dropped with this value.
     #[cfg(feature = "mysql")]
     pub fn mysql(server_url: &str) -> Result<ScratchDatabase, AdapterError> {
+        ScratchDatabase::mysql_with(server_url, settings())
+    }
+
+    /// [`ScratchDatabase::mysql`] with a pool of these `settings`.
+    #[cfg(feature = "mysql")]
+    pub fn mysql_with(
+        server_url: &str,
+        settings: PoolSettings,
+    ) -> Result<ScratchDatabase, AdapterError> {
         let (guard, url) = mysql::DropGuard::create(server_url)?;
-        let database = Database::connect(&url, settings())?;
+        let database = Database::connect(&url, settings)?;
         database.run_migrations()?;
         Ok(ScratchDatabase {
             database,

@@ -8,7 +8,9 @@ use crate::error::{CcError, StoreError};
 use crate::fresh_codes::{insert_with_fresh_codes, ChosenCodes};
 use crate::idempotency::{read_once, refused_once, transact_once, without_key, Answered, Once};
 use crate::ids::{CardGroupId, TaxId};
-use crate::model::{Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, Sale, User};
+use crate::model::{
+    CallerIdHolder, Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, Sale, User,
+};
 use crate::money::Money;
 use crate::ports::{CardKey, CodeGenerator, Ledger, Store};
 use crate::pricing::{Currency, PricedTopUp, Pricing, Tax};
@@ -144,12 +146,18 @@ struct Session<'a> {
 
 impl Session<'_> {
     fn run(&mut self, call: &Call) -> Result<Reply, CcError> {
-        if let Some(device) = self.ledger.device_by_cli(&call.callerid)? {
-            return self.device_path(device, &call.intent);
-        }
         match &call.intent {
-            Intent::TopUp { amount, group } => self.card_path(&call.callerid, amount, *group),
-            Intent::Pin(pin) => self.pin_path(&call.callerid, pin.as_ref()),
+            Intent::TopUp { amount, group } => match self.ledger.lock_holder_of(&call.callerid)? {
+                Some(CallerIdHolder::Device(device)) => self.device_path(device, &call.intent),
+                Some(CallerIdHolder::Card(card)) => self.card_path(card, amount, *group),
+                None => self.no_card_path(&call.callerid, amount, *group),
+            },
+            // A transfer locks its two cards together (in id order), so only the device is
+            // looked for first.
+            Intent::Pin(pin) => match self.ledger.device_by_cli(&call.callerid)? {
+                Some(device) => self.device_path(device, &call.intent),
+                None => self.pin_path(&call.callerid, pin.as_ref()),
+            },
         }
     }
 
@@ -210,19 +218,27 @@ impl Session<'_> {
 
     // B. No device, no PIN.
 
-    fn card_path(
+    /// No card has the caller ID: a new one is sold in the group named, if one is.
+    fn no_card_path(
         &mut self,
         callerid: &CallerId,
         amount: &Money,
         choice: GroupChoice,
     ) -> Result<Reply, CcError> {
-        let Some(card) = self.ledger.lock_card_by_cli(callerid)? else {
-            if choice == GroupChoice::Absent && amount.is_zero() {
-                return Err(CcError::CardNotFound);
-            }
-            let group = self.owned_group(choice)?;
-            return self.sell_new_card(&group, callerid, amount);
-        };
+        if choice == GroupChoice::Absent && amount.is_zero() {
+            return Err(CcError::CardNotFound);
+        }
+        let group = self.owned_group(choice)?;
+        self.sell_new_card(&group, callerid, amount)
+    }
+
+    /// The card with the caller ID: topped up, or moved to the other group named.
+    fn card_path(
+        &mut self,
+        card: Card,
+        amount: &Money,
+        choice: GroupChoice,
+    ) -> Result<Reply, CcError> {
         let group = self.owned_group_of(&card)?;
         match choice {
             GroupChoice::Absent => self.top_up_card(card, &group, amount),

@@ -55,7 +55,8 @@ pub use hash::HashedParams;
 pub use idempotency::{Answered, Fingerprint, IdempotencyKey, Once, StoredReply};
 pub use ids::{CardGroupId, CardId, DeviceId, OwnerId, TaxId, UserId};
 pub use model::{
-    Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, Sale, SoldCard, User,
+    CallerIdHolder, Card, CardGroup, Device, DeviceUser, Holder, NewCard, Payment, Sale, SoldCard,
+    User,
 };
 pub use money::{Figure, Money};
 pub use ports::{

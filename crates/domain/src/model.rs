@@ -143,6 +143,15 @@ pub struct Device {
     pub user: DeviceUser,
 }
 
+/// Whom a caller ID belongs to (spec §4): a device's line wins over a card's caller ID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallerIdHolder {
+    /// The device whose caller ID it is.
+    Device(Device),
+    /// The card whose caller ID it is, when no device has it.
+    Card(Card),
+}
+
 /// Whose line a device is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceUser {

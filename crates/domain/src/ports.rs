@@ -5,7 +5,7 @@ use crate::codes::{CallerId, CardNumber, Pin};
 use crate::error::{CardCallError, CcError, StoreError};
 use crate::idempotency::key::{Fingerprint, IdempotencyKey, StoredReply};
 use crate::ids::{CardGroupId, OwnerId, TaxId, UserId};
-use crate::model::{Card, CardGroup, Device, NewCard, Payment, Sale, User};
+use crate::model::{CallerIdHolder, Card, CardGroup, Device, NewCard, Payment, Sale, User};
 use crate::money::Money;
 use crate::pricing::{Currency, Tax};
 
@@ -45,6 +45,15 @@ pub trait Ledger: Catalog {
     fn lock_user(&mut self, id: UserId) -> Result<Option<User>, StoreError>;
     /// The card whose `callerid` equals `cli` exactly, locked.
     fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError>;
+    /// Whom `cli` belongs to: the device that has it ([`Ledger::device_by_cli`]), or else the
+    /// card, locked ([`Ledger::lock_card_by_cli`]). A store may answer both in one round trip,
+    /// as a card top-up's only read.
+    fn lock_holder_of(&mut self, cli: &CallerId) -> Result<Option<CallerIdHolder>, StoreError> {
+        if let Some(device) = self.device_by_cli(cli)? {
+            return Ok(Some(CallerIdHolder::Device(device)));
+        }
+        Ok(self.lock_card_by_cli(cli)?.map(CallerIdHolder::Card))
+    }
     /// The card with this PIN, locked.
     fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError>;
     /// The card each key finds, in the keys' order (`None` where a key finds none), all

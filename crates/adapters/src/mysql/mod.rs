@@ -193,6 +193,97 @@ mod tests {
         );
     }
 
+    /// The round-trip floor (issue 14): with the catalog cached, a card top-up sends `BEGIN`,
+    /// one locked read, `UPDATE`, `INSERT`, `COMMIT`, and a card look-up one `SELECT`,
+    /// counted by the session's `Questions` on a pool of one session.
+    #[cfg(feature = "testing")]
+    #[test]
+    fn a_card_top_up_takes_five_statements_and_a_look_up_one() {
+        use bigdecimal::BigDecimal;
+        use morcc_domain::{cc_by_cli, Caller, CardRequest, Money, OwnerId, UserType};
+
+        use crate::admin::{self, CardGroupSpec, TaxSpec};
+
+        let url = std::env::var("MORCC_TEST_MYSQL_URL")
+            .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
+        let settings = crate::PoolSettings {
+            max_size: Some(1),
+            ..crate::PoolSettings::default()
+        };
+        let scratch = crate::testing::ScratchDatabase::mysql_with(&url, settings).unwrap();
+        let database = scratch
+            .database()
+            .clone()
+            .with_catalog_cached_for(std::time::Duration::from_secs(600));
+        let caller = Caller {
+            id: admin::create_user(
+                &database,
+                "a",
+                "pw",
+                &UserType::Admin,
+                OwnerId(0),
+                &Money::zero(),
+            )
+            .unwrap(),
+            owner: OwnerId(0),
+            usertype: UserType::Admin,
+        };
+        // A group with a tax, priced in another currency: every catalog row a top-up reads.
+        let tax = admin::create_tax(
+            &database,
+            &TaxSpec {
+                values: [20, 0, 0, 0].map(BigDecimal::from),
+                enabled: [true, false, false, false],
+                compound: false,
+            },
+        )
+        .unwrap();
+        admin::set_exchange_rate(&database, "EUR", &BigDecimal::from(2)).unwrap();
+        let group = admin::create_card_group(
+            &database,
+            &CardGroupSpec {
+                name: "g".into(),
+                tax_id: Some(tax),
+                currency: "EUR".into(),
+                ..CardGroupSpec::default()
+            },
+        )
+        .unwrap();
+        let request = |amount: &str, group: Option<String>| CardRequest {
+            callerid: Some("5550001".into()),
+            amount: Some(amount.into()),
+            cardgroup_id: group,
+            ..CardRequest::default()
+        };
+        let serve = |request: &CardRequest| {
+            cc_by_cli(&database, &crate::SecureCodes, &caller, request).unwrap();
+        };
+        // The card, then one top-up and one look-up: the cache and the session's prepared
+        // statements are warm.
+        serve(&request("10", Some(group.0.to_string())));
+        serve(&request("1", None));
+        serve(&request("0", None));
+        let questions = || {
+            let mut checkout = database.connection().unwrap();
+            let crate::connection::AnyConnection::Mysql(conn) = &mut *checkout else {
+                unreachable!("a MySQL URL")
+            };
+            let count = session_counter(conn, "Questions");
+            checkout.answered();
+            count
+        };
+        // Reading the counter is itself counted.
+        let first = questions();
+        let per_reading = questions() - first;
+        let statements_of = |request: &CardRequest| {
+            let before = questions();
+            serve(request);
+            questions() - before - per_reading
+        };
+        assert_eq!(statements_of(&request("2.5", None)), 5, "a card top-up");
+        assert_eq!(statements_of(&request("0", None)), 1, "a card look-up");
+    }
+
     #[test]
     fn only_mariadb_10_and_later_is_trusted_to_prepare_transaction_statements() {
         use transactions::prepares_transactions;

@@ -1,14 +1,15 @@
 //! Every method of the ports, one transaction at a time.
 
 use std::str::FromStr;
+use std::time::Duration;
 
-use morcc_adapters::admin::{self, CardGroupSpec, CardSpec, TaxSpec};
+use morcc_adapters::admin::{self, CardGroupChange, CardGroupSpec, CardSpec, TaxSpec};
 use morcc_adapters::AdapterError;
 use morcc_domain::settings::{ALLOW_API, API_SECRET_KEY};
 use morcc_domain::{
-    AuditLog, BigDecimal, CallerId, CardGroupId, CardKey, CardNumber, CcError, DeviceUser,
-    Directory, FailedAttempt, Holder, Ledger, Money, NewCard, OwnerId, Payment, Pin, StoreError,
-    TaxId, Transact, UserId, UserType,
+    AuditLog, BigDecimal, CallerId, CallerIdHolder, CardGroupId, CardKey, CardNumber, CcError,
+    Device, DeviceUser, Directory, FailedAttempt, Holder, Ledger, Money, NewCard, OwnerId, Payment,
+    Pin, StoreError, TaxId, Transact, UserId, UserType,
 };
 
 use crate::support::*;
@@ -64,6 +65,36 @@ contract_tests! {
         assert!(admin::payments_for(db, Holder::Card(id)).unwrap().is_empty());
     }
 
+    /// A database whose catalog is cached answers card groups and currencies as first read
+    /// until the time is up; without the cache, every read sees the change at once.
+    fn the_catalog_is_reused_for_its_time(db: &Database) {
+        let group = group(db, "g");
+        let price = |db: &morcc_adapters::Database| {
+            db.read(|ledger: &mut dyn Ledger| {
+                let group = ledger.card_group(group)?.unwrap();
+                let rate = ledger.currency("EUR")?.unwrap().exchange_rate;
+                Ok::<_, CcError>((group.price, rate))
+            }).unwrap()
+        };
+        let set = |price: &str, rate: i32| {
+            let change = CardGroupChange { price: Some(money(price)), ..CardGroupChange::default() };
+            admin::update_card_group(db, group, &change).unwrap();
+            admin::set_exchange_rate(db, "EUR", &BigDecimal::from(rate)).unwrap();
+        };
+        set("1", 2);
+        let long = db.clone().with_catalog_cached_for(Duration::from_secs(600));
+        let brief = db.clone().with_catalog_cached_for(Duration::from_millis(200));
+        assert_eq!(price(&long), (money("1"), BigDecimal::from(2)));
+        assert_eq!(price(&brief), (money("1"), BigDecimal::from(2)));
+        set("5", 3);
+        assert_eq!(price(db), (money("5"), BigDecimal::from(3)), "no cache: at once");
+        assert_eq!(price(&long), (money("1"), BigDecimal::from(2)), "cached");
+        assert_eq!(price(&brief), (money("1"), BigDecimal::from(2)), "cached");
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(price(&brief), (money("5"), BigDecimal::from(3)), "read again");
+        assert_eq!(price(&long), (money("1"), BigDecimal::from(2)), "still cached");
+    }
+
     /// Devices are found by their caller ID exactly; providers' devices say so.
     fn devices_by_caller_id(db: &Database) {
         let user = admin::create_user(db, "u", "pw", &UserType::User, OwnerId(0), &Money::zero()).unwrap();
@@ -83,6 +114,42 @@ contract_tests! {
             assert_eq!((device.id, device.user), (routed, DeviceUser::Provider));
             Ok(())
         }).unwrap();
+    }
+
+    /// The holder of a caller ID: a device wins over a card that has it too; a card alone is
+    /// found (locked in a transaction); a code that matches only by padding finds nobody.
+    fn holders_of_caller_ids(db: &Database) {
+        let user = admin::create_user(db, "u", "pw", &UserType::User, OwnerId(0), &Money::zero()).unwrap();
+        let phone = admin::create_device(db, "phone", user.0, &cli("12")).unwrap();
+        let trunk = admin::create_device(db, "trunk", -1, &cli("34")).unwrap();
+        let group = group(db, "g");
+        let card_with = |callerid: &str| {
+            let spec = CardSpec { cardgroup_id: group, balance: money("3"), pin: None, number: None, callerid: Some(cli(callerid)), sold: true };
+            admin::create_card(db, &spec).unwrap()
+        };
+        card_with("12");
+        let alone = card_with("77");
+        card_with("4444");
+        for read_only in [false, true] {
+            let look = |ledger: &mut dyn Ledger| {
+                Ok::<_, CcError>(["12", "34", "77", "4444 ", "99"].map(|code| ledger.lock_holder_of(&cli(code))))
+            };
+            let [shared, provider, card, padded, nobody] = if read_only { db.read(look) } else { db.transact(look) }.unwrap();
+            let device = |found: Result<Option<CallerIdHolder>, StoreError>| match found {
+                Ok(Some(CallerIdHolder::Device(device))) => device,
+                other => panic!("expected a device, got {other:?}"),
+            };
+            assert_eq!(device(shared), Device { id: phone, user: DeviceUser::User(user) }, "the device wins");
+            assert_eq!(device(provider), Device { id: trunk, user: DeviceUser::Provider });
+            match card {
+                Ok(Some(CallerIdHolder::Card(card))) => {
+                    assert_eq!((card.id, card.balance), (alone, money("3")));
+                }
+                other => panic!("expected the card, got {other:?}"),
+            }
+            assert_eq!(padded, Ok(None), "no padded match");
+            assert_eq!(nobody, Ok(None));
+        }
     }
 
     /// Users, cards, groups, taxes and currencies read back as written.
