@@ -1,24 +1,27 @@
-//! The same mix with no HTTP: the domain's filters and call on morcc's adapters, from N
+//! The same mix with no HTTP: the domain's filters and calls on morcc's adapters, from N
 //! threads sharing one pool sized as morcc sizes it.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use morcc_adapters::{Database, SecureCodes};
+use morcc_domain::card_from_group_sell::SaleRequest;
+use morcc_domain::card_payment_add::PaymentRequest;
 use morcc_domain::{
-    authenticate, cc_by_cli, ApiCall, CardRequest, Credentials, HashedParams, Method, Origin,
+    authenticate, card_from_group_sell, card_payment_add, cc_by_cli, Caller, CardRequest,
+    Credentials, HashedParams, Method, Origin,
 };
 
 use crate::load::RunPlan;
 use crate::stats::{CpuMeter, Recorder, RunReport};
-use crate::workload::{Rng, Workload, API_PASSWORD, API_USER};
+use crate::workload::{Kind, Op, Rng, Workload, API_PASSWORD, API_USER};
 
 /// What the direct run includes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DirectScope {
-    /// `authenticate` (user and settings look-ups, SHA1s) then `cc_by_cli`, per request.
+    /// `authenticate` (user and settings look-ups, SHA1s) then the call, per request.
     AuthAndCall,
-    /// `cc_by_cli` only (authenticated once per thread): the database work of the call.
+    /// The call only (authenticated once per thread): the database work of the call.
     CallOnly,
 }
 
@@ -91,48 +94,21 @@ fn thread_loop(
     deadline: Instant,
 ) -> Result<Recorder, String> {
     let mut recorder = Recorder::default();
-    let origin = Origin {
-        remote_address: "127.0.0.1".to_owned(),
-        target: "/api/cc_by_cli".to_owned(),
-    };
     let mut cached_caller = None;
     while Instant::now() < deadline {
         let op = workload.next_op(&mut rng);
         let started = Instant::now();
-        let hashed = HashedParams::cc_by_cli(
-            op.pin.as_deref(),
-            op.amount.as_deref(),
-            Some(&op.callerid),
-            None,
-        );
-        let credentials = Credentials {
-            call: ApiCall::CcByCli,
-            username: Some(API_USER),
-            password: Some(API_PASSWORD),
-            hash: Some(&op.hash),
-            hashed,
-            method: Method::Post,
-        };
         let caller = match (scope, &cached_caller) {
             (DirectScope::CallOnly, Some(caller)) => Ok(Clone::clone(caller)),
-            _ => authenticate(database, database, &credentials, &origin),
+            _ => authenticate_op(database, &op),
         };
-        let outcome = match caller {
-            Ok(caller) => {
-                let request = CardRequest {
-                    callerid: Some(op.callerid.clone()),
-                    pin: op.pin.clone(),
-                    amount: op.amount.clone(),
-                    cardgroup_id: None,
-                };
-                let result = cc_by_cli(database, &SecureCodes, &caller, &request);
-                if scope == DirectScope::CallOnly {
-                    cached_caller = Some(caller);
-                }
-                result.map(drop).map_err(|error| format!("{error}"))
+        let outcome = caller.and_then(|caller| {
+            let result = call(database, &caller, &op);
+            if scope == DirectScope::CallOnly {
+                cached_caller = Some(caller);
             }
-            Err(error) => Err(format!("{error}")),
-        };
+            result
+        });
         let latency = started.elapsed();
         workload.completed(&op, outcome.is_ok());
         recorder.sent += 1;
@@ -141,4 +117,60 @@ fn thread_loop(
         }
     }
     Ok(recorder)
+}
+
+/// The filters of `op`'s call, as morcc runs them before the call.
+fn authenticate_op(database: &Database, op: &Op) -> Result<Caller, String> {
+    let call = op.kind.call();
+    let credentials = Credentials {
+        call,
+        username: Some(API_USER),
+        password: Some(API_PASSWORD),
+        hash: Some(&op.hash),
+        hashed: HashedParams::of(call, |name| op.param(name)),
+        method: Method::Post,
+    };
+    let origin = Origin {
+        remote_address: "127.0.0.1".to_owned(),
+        target: op.path(),
+    };
+    authenticate(database, database, &credentials, &origin).map_err(|error| format!("{error}"))
+}
+
+/// `op`'s call itself, with `database` as every port it needs.
+fn call(database: &Database, caller: &Caller, op: &Op) -> Result<(), String> {
+    match op.kind {
+        Kind::Lookup | Kind::Topup | Kind::Transfer => {
+            let request = CardRequest {
+                callerid: op.param("callerid").map(str::to_owned),
+                pin: op.param("pin").map(str::to_owned),
+                amount: op.param("amount").map(str::to_owned),
+                cardgroup_id: None,
+            };
+            cc_by_cli(database, &SecureCodes, caller, &request)
+                .map(drop)
+                .map_err(|error| format!("{error}"))
+        }
+        Kind::Sale => {
+            let request = SaleRequest {
+                id: op.param("id"),
+                quantity: op.param("quantity"),
+                ..SaleRequest::default()
+            };
+            card_from_group_sell(database, caller, &request)
+                .map(drop)
+                .map_err(|error| format!("{error}"))
+        }
+        Kind::Payment => {
+            let request = PaymentRequest {
+                number: op.param("number"),
+                amount: op.param("amount"),
+                description: op.param("description"),
+                currency: None,
+            };
+            card_payment_add(database, database, caller, &request)
+                .map(drop)
+                .map_err(|error| format!("{error}"))
+        }
+    }
 }

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::stats::{CpuMeter, Recorder, RunReport};
-use crate::workload::{Rng, Workload};
+use crate::workload::{Kind, Rng, Workload};
 
 /// How long one request may take before it counts as a timeout.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -89,8 +89,10 @@ async fn connection_loop(
         let op = workload.next_op(&mut rng);
         let body = op.form_body();
         request.clear();
+        request.extend_from_slice(b"POST ");
+        request.extend_from_slice(op.path().as_bytes());
         request.extend_from_slice(
-            b"POST /api/cc_by_cli HTTP/1.1\r\nHost: bench\r\n\
+            b" HTTP/1.1\r\nHost: bench\r\n\
               Content-Type: application/x-www-form-urlencoded\r\nContent-Length: ",
         );
         request.extend_from_slice(body.len().to_string().as_bytes());
@@ -106,7 +108,7 @@ async fn connection_loop(
         };
         let latency = sent.elapsed();
         let outcome = match outcome {
-            Ok(body) => classify(&body),
+            Ok(body) => classify(op.kind, &body),
             Err(error) => {
                 connection = None;
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -122,10 +124,11 @@ async fn connection_loop(
     recorder
 }
 
-/// The outcome a MOR XML reply reports: `ok`, or the text of its `<error>`.
-pub fn classify(body: &[u8]) -> Result<(), String> {
+/// The outcome a MOR XML reply to a request of `kind` reports: success, or the text of its
+/// `<error>`.
+pub fn classify(kind: Kind, body: &[u8]) -> Result<(), String> {
     let text = String::from_utf8_lossy(body);
-    if text.contains("<status>ok</status>") {
+    if text.contains(kind.success_marker()) {
         return Ok(());
     }
     match text
@@ -220,20 +223,47 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::classify;
+    use crate::workload::Kind;
 
     #[test]
     fn replies_are_classified() {
         assert_eq!(
-            classify(b"<page>\n  <response>\n    <status>ok</status>"),
+            classify(
+                Kind::Lookup,
+                b"<page>\n  <response>\n    <status>ok</status>"
+            ),
             Ok(())
         );
         assert_eq!(
-            classify(b"<page>\n  <error>Card was not found</error>\n</page>"),
+            classify(
+                Kind::Topup,
+                b"<page>\n  <error>Card was not found</error>\n</page>"
+            ),
             Err("Card was not found".to_owned())
         );
         assert_eq!(
-            classify(b"<status>\n  <error>Bad login</error>\n</status>"),
+            classify(
+                Kind::Transfer,
+                b"<status>\n  <error>Bad login</error>\n</status>"
+            ),
             Err("Bad login".to_owned())
         );
+    }
+
+    #[test]
+    fn card_call_replies_are_classified_by_their_own_envelope() {
+        let sold = b"<page>\n  <cards>\n    <card>\n      <pin>8870</pin>";
+        assert_eq!(classify(Kind::Sale, sold), Ok(()));
+        assert_eq!(
+            classify(
+                Kind::Sale,
+                b"<page>\n  <status>\n    <error>Free cards was not found</error>"
+            ),
+            Err("Free cards was not found".to_owned())
+        );
+        let paid = b"<page>\n  <status>\n    <success>Calling Card balance successfully updated";
+        assert_eq!(classify(Kind::Payment, paid), Ok(()));
+        // A cc_by_cli success is not a payment's.
+        assert!(classify(Kind::Payment, b"<status>ok</status>").is_err());
     }
 }

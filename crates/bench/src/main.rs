@@ -1,10 +1,12 @@
-//! `morcc-bench`: seeds a database, starts morcc, drives MOR's `cc_by_cli` over keep-alive
-//! HTTP/1.1 and directly through the adapters, and compares with the database's own limit
+//! `morcc-bench`: seeds a database, starts morcc, drives MOR's `cc_by_cli`, card sales
+//! (`card_from_group_sell`) and card payments (`card_payment_add`) over keep-alive HTTP/1.1
+//! and directly through the adapters, and compares with the database's own limit
 //! (`mysqlslap`). See docs/PERFORMANCE.md.
 //!
 //! ```sh
 //! cargo run --release -p morcc-bench -- --seconds 10
 //! cargo run --release -p morcc-bench --features mysql -- --backend mysql --suite
+//! cargo run --release -p morcc-bench --features mysql -- --backend mysql --targets
 //! ```
 
 mod direct;
@@ -13,6 +15,7 @@ mod seed;
 mod server;
 mod slap;
 mod stats;
+mod targets;
 mod workload;
 
 use std::path::PathBuf;
@@ -26,10 +29,10 @@ use crate::load::RunPlan;
 use crate::seed::{BackendKind, BenchDatabase, LedgerCheck};
 use crate::server::{Server, ServerOptions};
 use crate::slap::SlapResult;
-use crate::stats::RunReport;
+use crate::stats::{RunReport, Statements};
 use crate::workload::{Kind, Mix, Shape, Workload};
 
-/// Load benchmark of morcc's `cc_by_cli`.
+/// Load benchmark of morcc's `cc_by_cli`, card sales and card payments.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
@@ -57,7 +60,12 @@ struct Args {
     /// Seeded devices, each with a caller ID.
     #[arg(long, default_value_t = 10_000)]
     devices: usize,
-    /// Percentages `lookups,topups,transfers`, or `lookup`, `topup`, `transfer`.
+    /// Free PIN cards of the sale group (seeded when a run sells, and topped back up to this
+    /// many before every run that sells).
+    #[arg(long, default_value_t = 100_000)]
+    sale_cards: usize,
+    /// Percentages `lookups,topups,transfers[,sales[,payments]]`, or one kind alone:
+    /// `lookup`, `topup`, `transfer`, `sale`, `payment`.
     #[arg(long, default_value = "70,25,5", value_parser = Mix::parse)]
     mix: Mix,
     /// Skip the direct (no HTTP) run.
@@ -70,6 +78,10 @@ struct Args {
     /// mysqlslap, look-up latency with few and many cards; print a table.
     #[arg(long)]
     suite: bool,
+    /// Check the issue's targets at `--connections`: every kind alone over HTTP, mysqlslap,
+    /// ratios, p99s, peak RSS, the ledger and MySQL statements per request; print tables.
+    #[arg(long, conflicts_with = "suite")]
+    targets: bool,
     /// Connections of the suite's scaling runs.
     #[arg(long, value_delimiter = ',', default_value = "1,8,32,128")]
     suite_connections: Vec<usize>,
@@ -120,11 +132,14 @@ fn main() -> std::process::ExitCode {
 }
 
 impl Args {
-    fn shape(&self, cards: usize) -> Shape {
+    /// The data set with `cards` sold cards; with the sale group's free cards when `sells`
+    /// (otherwise they would only make the cards table bigger than earlier figures had it).
+    fn shape(&self, cards: usize, sells: bool) -> Shape {
         Shape {
             cards,
             groups: self.groups.clamp(1, cards.max(1)),
             devices: self.devices.min(cards.max(10)),
+            sale_cards: if sells { self.sale_cards } else { 0 },
         }
     }
 
@@ -160,10 +175,12 @@ impl Bench {
         let db = BenchDatabase::create(args.backend, &args.mysql_url, args.keep)?;
         let seeded = db.seed(&shape)?;
         println!(
-            "seeded {:?}: {} cards in {} groups, {} devices of {} users in {:.1} s",
+            "seeded {:?}: {} cards in {} groups, {} free cards in sale group {}, {} devices of {} users in {:.1} s",
             db.backend,
             shape.cards,
             shape.groups,
+            shape.sale_cards,
+            shape.sale_group(),
             shape.devices,
             shape.device_users(),
             seeded.as_secs_f64()
@@ -183,6 +200,7 @@ impl Bench {
     }
 
     fn http(&self, workload: &Workload, plan: RunPlan, label: &str) -> Result<RunReport, String> {
+        self.refill_sale_group(workload.mix())?;
         let before = self.statement_counters();
         let mut report = load::run_http(
             self.server.address,
@@ -192,7 +210,7 @@ impl Bench {
             label,
         )?;
         report.peak_rss_kib = self.server.peak_rss_kib();
-        report.queries = statements_per_request(&before, &self.statement_counters(), report.sent);
+        report.statements = Statements::between(&before, &self.statement_counters(), report.sent);
         print!("{}", report.describe());
         Ok(report)
     }
@@ -206,6 +224,7 @@ impl Bench {
         label: &str,
     ) -> Result<RunReport, String> {
         let database = Arc::new(direct::open_like_morcc(&self.db.url, args.pool_size)?);
+        self.refill_sale_group(workload.mix())?;
         let before = self.statement_counters();
         let mut report = direct::run_direct(
             database,
@@ -215,9 +234,25 @@ impl Bench {
             self.database_pid.clone(),
             label,
         )?;
-        report.queries = statements_per_request(&before, &self.statement_counters(), report.sent);
+        report.statements = Statements::between(&before, &self.statement_counters(), report.sent);
         print!("{}", report.describe());
         Ok(report)
+    }
+
+    /// Before a run that sells: the sale group back to its full count of free cards, so that
+    /// every sale of the run finds one (a run sells at most that many).
+    fn refill_sale_group(&self, mix: Mix) -> Result<(), String> {
+        if !mix.includes(Kind::Sale) {
+            return Ok(());
+        }
+        if self.shape.sale_cards == 0 {
+            return Err("this data set has no cards for sale (--sale-cards 0)".to_owned());
+        }
+        let added = self.db.refill_sale_group(&self.shape)?;
+        if added > 0 {
+            println!("sale group topped up with {added} free cards");
+        }
+        Ok(())
     }
 
     /// MySQL's statement counters (empty on SQLite or when they cannot be read).
@@ -263,12 +298,15 @@ impl Bench {
     fn ledger(&self) -> Result<LedgerCheck, String> {
         let check = self.db.check_ledger(&self.shape)?;
         println!(
-            "ledger: {} ({} payments rows, {} balances changed, {} mismatches over {} cards and users)",
+            "ledger: {} ({} payments rows, {} balances changed, {} mismatches over {} cards and users; \
+             {} cards sold, {} sales recorded otherwise than on one line item at their unchanged balance)",
             if check.is_exact() { "exact" } else { "NOT EXACT" },
             check.payments,
             check.changed,
             check.mismatches,
-            check.holders
+            check.holders,
+            check.sold,
+            check.sale_mismatches
         );
         Ok(check)
     }
@@ -282,7 +320,10 @@ fn run(args: &Args) -> Result<bool, String> {
     if args.suite {
         return suite(args);
     }
-    let bench = Bench::start(args, args.shape(args.cards))?;
+    if args.targets {
+        return targets::run(args);
+    }
+    let bench = Bench::start(args, args.shape(args.cards, args.mix.includes(Kind::Sale)))?;
     let workload = Workload::new(bench.shape, args.mix);
     let plan = args.plan(args.connections);
     let http = bench.http(&workload, plan, "HTTP (morcc)")?;
@@ -293,7 +334,7 @@ fn run(args: &Args) -> Result<bool, String> {
             &workload,
             plan,
             DirectScope::AuthAndCall,
-            "direct (authenticate + cc_by_cli, no HTTP)",
+            "direct (authenticate + call, no HTTP)",
         )?;
         clean &= direct.error_count() == 0;
         println!(
@@ -311,27 +352,6 @@ fn run(args: &Args) -> Result<bool, String> {
         bench.server.peak_rss_kib().unwrap_or_default() as f64 / 1024.0
     );
     Ok(clean && ledger.is_exact())
-}
-
-/// `Questions 14.2, Com_select 9.1, ...` per request (the counters are server-wide: other
-/// clients of the server add to them).
-fn statements_per_request(
-    before: &[(String, u64)],
-    after: &[(String, u64)],
-    requests: u64,
-) -> Option<String> {
-    if after.is_empty() || requests == 0 {
-        return None;
-    }
-    let parts: Vec<String> = after
-        .iter()
-        .filter_map(|(name, value)| {
-            let start = before.iter().find(|(n, _)| n == name)?.1;
-            let per = value.saturating_sub(start) as f64 / requests as f64;
-            Some(format!("{} {per:.1}", name.trim_start_matches("Com_")))
-        })
-        .collect();
-    Some(parts.join(", "))
 }
 
 fn print_slap_comparison(slap: &SlapResult, topups: Option<f64>, lookups: Option<f64>) {
@@ -377,8 +397,8 @@ fn suite(args: &Args) -> Result<bool, String> {
     println!("\n== card look-up latency against the number of cards (1 connection)");
     let mut scale_rows = Vec::new();
     for &cards in &args.scale_cards {
-        let scaled = Bench::start(args, args.shape(cards))?;
-        let scaled_workload = Workload::new(scaled.shape, Mix::parse("lookup")?).cards_only();
+        let scaled = Bench::start(args, args.shape(cards, false))?;
+        let scaled_workload = Workload::new(scaled.shape, Mix::only(Kind::Lookup)).cards_only();
         let report = scaled.http(
             &scaled_workload,
             args.plan(1),
@@ -389,29 +409,7 @@ fn suite(args: &Args) -> Result<bool, String> {
     }
 
     println!("\n== summary ({:?})\n", args.backend);
-    println!(
-        "| run | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU µs/req morcc / db / bench | other load (cores) |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---|---:|");
-    for row in rows.iter().chain(scale_rows.iter().map(|(_, row)| row)) {
-        let requests = row.all.count.max(1) as f64;
-        let per = |seconds: Option<f64>| {
-            seconds.map_or("-".to_owned(), |s| format!("{:.0}", s * 1e6 / requests))
-        };
-        println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} / {} / {:.0} | {:.2} |",
-            row.label,
-            row.rate(),
-            row.all.p50,
-            row.all.p99,
-            row.all.p999,
-            row.error_count(),
-            per(row.cpu.morcc),
-            per(row.cpu.database),
-            row.cpu.bench * 1e6 / requests,
-            row.cpu.others / row.cpu.wall.max(1e-9)
-        );
-    }
+    print_run_table(rows.iter().chain(scale_rows.iter().map(|(_, row)| row)));
     println!();
     if let Some(outcome) = &outcome {
         let (full, call) = outcome.ratios;
@@ -450,10 +448,37 @@ fn suite(args: &Args) -> Result<bool, String> {
     Ok(clean)
 }
 
+/// One row per run: rate, latency, errors, CPU per request, the machine's other load.
+fn print_run_table<'a>(rows: impl IntoIterator<Item = &'a RunReport>) {
+    println!(
+        "| run | req/s | p50 ms | p99 ms | p99.9 ms | errors | CPU µs/req morcc / db / bench | other load (cores) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---|---:|");
+    for row in rows {
+        let requests = row.all.count.max(1) as f64;
+        let per = |seconds: Option<f64>| {
+            seconds.map_or("-".to_owned(), |s| format!("{:.0}", s * 1e6 / requests))
+        };
+        println!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} / {} / {:.0} | {:.2} |",
+            row.label,
+            row.rate(),
+            row.all.p50,
+            row.all.p99,
+            row.all.p999,
+            row.error_count(),
+            per(row.cpu.morcc),
+            per(row.cpu.database),
+            row.cpu.bench * 1e6 / requests,
+            row.cpu.others / row.cpu.wall.max(1e-9)
+        );
+    }
+}
+
 fn suite_main(args: &Args, rows: &mut Vec<RunReport>) -> Result<SuiteOutcome, String> {
     let mut clean = true;
     let headline = args.connections;
-    let bench = Bench::start(args, args.shape(args.cards))?;
+    let bench = Bench::start(args, args.shape(args.cards, args.mix.includes(Kind::Sale)))?;
     let workload = Workload::new(bench.shape, args.mix);
 
     println!("\n== the mix at {:?} connections", args.suite_connections);
@@ -509,12 +534,12 @@ fn suite_main(args: &Args, rows: &mut Vec<RunReport>) -> Result<SuiteOutcome, St
 
     println!("\n== pure look-ups and pure top-ups over HTTP, {headline} connections");
     let lookups = bench.http(
-        &workload.with_mix(Mix::parse("lookup")?),
+        &workload.with_mix(Mix::only(Kind::Lookup)),
         args.plan(headline),
         &format!("HTTP look-ups · {headline} conn"),
     )?;
     let topups = bench.http(
-        &workload.with_mix(Mix::parse("topup")?),
+        &workload.with_mix(Mix::only(Kind::Topup)),
         args.plan(headline),
         &format!("HTTP top-ups · {headline} conn"),
     )?;

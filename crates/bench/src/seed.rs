@@ -10,11 +10,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use morcc_adapters::{Database, PoolSettings};
 use morcc_domain::hash::sha1_hex;
+use morcc_domain::settings::API_ALLOW_PAYMENTS_OVER_API;
 use morcc_domain::BigDecimal;
 
 use crate::workload::{
     card_callerid, card_number, card_pin, device_callerid, Shape, API_PASSWORD, API_SECRET,
-    API_USER, CARD_OPENING_BALANCE,
+    API_USER, CARD_OPENING_BALANCE, SALE_CARD_BALANCE, SALE_GROUP_PRICE,
 };
 
 /// Rows per INSERT statement.
@@ -107,6 +108,22 @@ impl BenchDatabase {
         }
     }
 
+    /// The SQL type a `CAST` to text names.
+    fn text_type(&self) -> &'static str {
+        match self.backend {
+            BackendKind::Sqlite => "TEXT",
+            BackendKind::Mysql => "CHAR",
+        }
+    }
+
+    /// The SQL type a `CAST` to a 64-bit integer names.
+    fn int_type(&self) -> &'static str {
+        match self.backend {
+            BackendKind::Sqlite => "INTEGER",
+            BackendKind::Mysql => "SIGNED",
+        }
+    }
+
     /// Seeds `shape`; returns how long it took.
     pub fn seed(&self, shape: &Shape) -> Result<Duration, String> {
         let started = Instant::now();
@@ -122,73 +139,179 @@ impl BenchDatabase {
         Ok(started.elapsed())
     }
 
-    /// Checks that every balance changed exactly by the sum of its payments rows.
+    /// Adds free cards to the sale group until it has `shape.sale_cards` of them again, so
+    /// that no sale of the next run finds the group empty; returns how many it added. The new
+    /// cards continue the row ids (and so the numbers and PINs) after the last card.
+    pub fn refill_sale_group(&self, shape: &Shape) -> Result<usize, String> {
+        let mut conn = self.raw()?;
+        let int = self.int_type();
+        let free = conn.count(&format!(
+            "SELECT CAST(COUNT(*) AS {int}) AS id, '' AS value FROM cards \
+             WHERE cardgroup_id = {} AND sold = 0",
+            shape.sale_group()
+        ))?;
+        let missing = shape.sale_cards.saturating_sub(free as usize);
+        if missing == 0 {
+            return Ok(0);
+        }
+        let last_id = conn.count(&format!(
+            "SELECT CAST(COALESCE(MAX(id), 0) AS {int}) AS id, '' AS value FROM cards"
+        ))?;
+        conn.exec("BEGIN")?;
+        insert_sale_cards(&mut conn, shape, last_id as usize, missing)?;
+        conn.exec("COMMIT")?;
+        Ok(missing)
+    }
+
+    /// Checks that every balance changed exactly by the sum of its payments rows, and that
+    /// the sales are recorded as card_calls.md §3 says.
     pub fn check_ledger(&self, shape: &Shape) -> Result<LedgerCheck, String> {
         let mut conn = self.raw()?;
-        let text = match self.backend {
-            BackendKind::Sqlite => "TEXT",
-            BackendKind::Mysql => "CHAR",
-        };
-        let int = match self.backend {
-            BackendKind::Sqlite => "INTEGER",
-            BackendKind::Mysql => "SIGNED",
-        };
-        let mut sums: HashMap<(i64, i64), BigDecimal> = HashMap::new();
-        let payments = conn.pairs(&format!(
-            "SELECT CAST(card * 1000000000 + user_id AS {int}) AS id, CAST(amount AS {text}) AS value FROM payments"
-        ))?;
-        let payment_rows = payments.len();
-        for (key, amount) in payments {
-            let amount = decimal(&amount)?;
-            let entry = sums
-                .entry((key / 1_000_000_000, key % 1_000_000_000))
-                .or_default();
-            *entry += amount;
-        }
-        let opening = decimal(CARD_OPENING_BALANCE)?;
-        let zero = BigDecimal::from(0);
+        let (text, int) = (self.text_type(), self.int_type());
+        let mut sums = self.payment_sums(&mut conn)?;
         let mut check = LedgerCheck {
-            payments: payment_rows,
+            payments: sums.values().map(|(rows, _)| rows).sum(),
             ..LedgerCheck::default()
         };
+        let sale_group = shape.sale_group();
+        let seeded = decimal(CARD_OPENING_BALANCE)?;
+        let zero = BigDecimal::from(0);
         let cards = conn.pairs(&format!(
-            "SELECT CAST(id AS {int}) AS id, CAST(balance AS {text}) AS value FROM cards"
+            "SELECT CAST(id AS {int}) AS id, CAST(balance AS {text}) AS value FROM cards \
+             WHERE cardgroup_id <> {sale_group}"
         ))?;
         for (id, balance) in cards {
             // Seeded cards open with the opening balance; cards the run created, with nothing.
-            let start = if (id as usize) <= shape.cards {
-                &opening
+            let opening = if (id as usize) <= shape.cards {
+                &seeded
             } else {
                 &zero
             };
-            let change = decimal(&balance)? - start;
-            let paid = sums.remove(&(1, id)).unwrap_or_default();
-            check.holders += 1;
-            if change != paid {
-                check.mismatches += 1;
-            }
-            if change != zero {
-                check.changed += 1;
-            }
+            check.holder(&decimal(&balance)?, opening, sums.remove(&(1, id)));
+        }
+        // A sale changes no balance and writes no payment (card_calls.md §3 step 4), so a
+        // card of the sale group holds its opening balance plus its payments, sold or not.
+        let for_sale = decimal(SALE_CARD_BALANCE)?;
+        let sale_cards = conn.pairs(&format!(
+            "SELECT CAST(id AS {int}) AS id, CAST(balance AS {text}) AS value FROM cards \
+             WHERE cardgroup_id = {sale_group}"
+        ))?;
+        for (id, balance) in sale_cards {
+            check.holder(&decimal(&balance)?, &for_sale, sums.remove(&(1, id)));
         }
         let users = conn.pairs(&format!(
             "SELECT CAST(id AS {int}) AS id, CAST(balance AS {text}) AS value FROM users"
         ))?;
         for (id, balance) in users {
-            let change = decimal(&balance)?;
-            let paid = sums.remove(&(0, id)).unwrap_or_default();
-            check.holders += 1;
-            if change != paid {
-                check.mismatches += 1;
-            }
-            if change != zero {
-                check.changed += 1;
-            }
+            check.holder(&decimal(&balance)?, &zero, sums.remove(&(0, id)));
         }
         // Payments of holders that do not exist.
-        check.mismatches += sums.values().filter(|sum| **sum != zero).count();
+        check.mismatches += sums.values().filter(|(_, sum)| *sum != zero).count();
+        let sales = self.check_sales(&mut conn, sale_group)?;
+        check.sold = sales.sold;
+        check.sale_mismatches = sales.mismatches;
         Ok(check)
     }
+
+    /// The payments rows and their sum per holder.
+    fn payment_sums(&self, conn: &mut Raw) -> Result<PaymentSums, String> {
+        let (text, int) = (self.text_type(), self.int_type());
+        let payments = conn.pairs(&format!(
+            "SELECT CAST(card * 1000000000 + user_id AS {int}) AS id, \
+             CAST(amount AS {text}) AS value FROM payments"
+        ))?;
+        let mut sums = PaymentSums::new();
+        for (key, amount) in payments {
+            let amount = decimal(&amount)?;
+            let entry = sums
+                .entry((key / 1_000_000_000, key % 1_000_000_000))
+                .or_default();
+            entry.0 += 1;
+            entry.1 += amount;
+        }
+        Ok(sums)
+    }
+
+    /// What the sales recorded (card_calls.md §3 step 4): every sold card of the sale group
+    /// on exactly one line item, priced at its unchanged balance; no unsold card and no card
+    /// of another group on one; every order's amount the sum of its line items; one
+    /// `card_sell_over_api` action per card sold.
+    fn check_sales(&self, conn: &mut Raw, sale_group: usize) -> Result<SalesCheck, String> {
+        let (text, int) = (self.text_type(), self.int_type());
+        let sold: Vec<i64> = conn
+            .pairs(&format!(
+                "SELECT CAST(id AS {int}) AS id, '' AS value FROM cards \
+                 WHERE cardgroup_id = {sale_group} AND sold = 1"
+            ))?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        let items = conn.pairs(&format!(
+            "SELECT CAST(card_id AS {int}) AS id, CAST(price AS {text}) AS value FROM cclineitems"
+        ))?;
+        let item_orders = conn.pairs(&format!(
+            "SELECT CAST(ccorder_id AS {int}) AS id, CAST(price AS {text}) AS value FROM cclineitems"
+        ))?;
+        let orders = conn.pairs(&format!(
+            "SELECT CAST(id AS {int}) AS id, CAST(amount AS {text}) AS value FROM ccorders"
+        ))?;
+        let actions = conn.count(&format!(
+            "SELECT CAST(COUNT(*) AS {int}) AS id, '' AS value FROM actions \
+             WHERE action = 'card_sell_over_api'"
+        ))?;
+        let mut check = SalesCheck {
+            sold: sold.len(),
+            mismatches: line_item_mismatches(&sold, &items)?
+                + order_mismatches(&orders, &item_orders)?,
+        };
+        if actions as usize != sold.len() {
+            check.mismatches += 1;
+        }
+        Ok(check)
+    }
+}
+
+/// The sold cards not on exactly one line item at the sale group's card balance, plus the
+/// line items of cards that are not sold cards of the sale group.
+fn line_item_mismatches(sold: &[i64], items: &[(i64, String)]) -> Result<usize, String> {
+    let price = decimal(SALE_CARD_BALANCE)?;
+    let mut prices: HashMap<i64, Vec<BigDecimal>> = HashMap::new();
+    for (card, item_price) in items {
+        prices.entry(*card).or_default().push(decimal(item_price)?);
+    }
+    let mut mismatches = 0;
+    for card in sold {
+        match prices.remove(card).as_deref() {
+            Some([only]) if *only == price => {}
+            _ => mismatches += 1,
+        }
+    }
+    Ok(mismatches + prices.values().map(Vec::len).sum::<usize>())
+}
+
+/// The orders whose amount is not the sum of their line items' prices, plus line items of
+/// no order.
+fn order_mismatches(orders: &[(i64, String)], items: &[(i64, String)]) -> Result<usize, String> {
+    let mut sums: HashMap<i64, BigDecimal> = HashMap::new();
+    for (order, price) in items {
+        *sums.entry(*order).or_default() += decimal(price)?;
+    }
+    let mut mismatches = 0;
+    for (order, amount) in orders {
+        if sums.remove(order).unwrap_or_default() != decimal(amount)? {
+            mismatches += 1;
+        }
+    }
+    Ok(mismatches + sums.len())
+}
+
+/// Payments rows per holder, `(card flag, card or user id)`: how many, and their sum.
+type PaymentSums = HashMap<(i64, i64), (usize, BigDecimal)>;
+
+/// The outcome of [`BenchDatabase::check_sales`].
+struct SalesCheck {
+    sold: usize,
+    mismatches: usize,
 }
 
 impl Drop for BenchDatabase {
@@ -218,12 +341,35 @@ pub struct LedgerCheck {
     pub changed: usize,
     /// Balances that differ from their opening balance plus their payments.
     pub mismatches: usize,
+    /// Cards of the sale group sold.
+    pub sold: usize,
+    /// Sales recorded otherwise than card_calls.md §3 says ([`BenchDatabase::check_sales`]).
+    pub sale_mismatches: usize,
 }
 
 impl LedgerCheck {
-    /// Every balance is its opening balance plus its payments.
+    /// Every balance is its opening balance plus its payments, and every sale is recorded.
     pub fn is_exact(&self) -> bool {
-        self.mismatches == 0
+        self.mismatches == 0 && self.sale_mismatches == 0
+    }
+
+    /// Counts a card or user whose balance is `balance`, opened with `opening`, with
+    /// `payments` (rows, sum) or none.
+    fn holder(
+        &mut self,
+        balance: &BigDecimal,
+        opening: &BigDecimal,
+        payments: Option<(usize, BigDecimal)>,
+    ) {
+        let change = balance - opening;
+        let paid = payments.map(|(_, sum)| sum).unwrap_or_default();
+        self.holders += 1;
+        if change != paid {
+            self.mismatches += 1;
+        }
+        if change != 0 {
+            self.changed += 1;
+        }
     }
 }
 
@@ -250,7 +396,8 @@ fn seed_rows(conn: &mut Raw, shape: &Shape) -> Result<(), String> {
     )?;
     conn.exec(&format!(
         "INSERT INTO conflines (name, value, owner_id) VALUES \
-         ('Allow_API', '1', 0), ('API_Secret_Key', '{API_SECRET}', 0)"
+         ('Allow_API', '1', 0), ('API_Secret_Key', '{API_SECRET}', 0), \
+         ('{API_ALLOW_PAYMENTS_OVER_API}', '1', 0)"
     ))?;
     // One VAT rate and one foreign currency, so top-ups also price with a tax and a rate.
     conn.exec(
@@ -287,6 +434,12 @@ fn seed_rows(conn: &mut Raw, shape: &Shape) -> Result<(), String> {
             )
         },
     )?;
+    conn.exec(&format!(
+        "INSERT INTO cardgroups (id, name, owner_id, price, number_length, pin_length) \
+         VALUES ({}, 'sale group', 0, '{SALE_GROUP_PRICE}', 10, 8)",
+        shape.sale_group()
+    ))?;
+    insert_sale_cards(conn, shape, shape.cards, shape.sale_cards)?;
     let users = shape.device_users();
     batched(
         conn,
@@ -301,6 +454,31 @@ fn seed_rows(conn: &mut Raw, shape: &Shape) -> Result<(), String> {
         |d| format!("({}, '{}', {})", d + 1, device_callerid(d), d + 1),
     )?;
     Ok(())
+}
+
+/// `count` free cards of the sale group (unsold, no caller ID, a balance, not hidden), with
+/// the row ids after `last_id`.
+fn insert_sale_cards(
+    conn: &mut Raw,
+    shape: &Shape,
+    last_id: usize,
+    count: usize,
+) -> Result<(), String> {
+    let group = shape.sale_group();
+    batched(
+        conn,
+        "INSERT INTO cards (id, cardgroup_id, number, pin, balance, sold, active, callerid, owner_id) VALUES ",
+        count,
+        |n| {
+            let i = last_id + n;
+            format!(
+                "({}, {group}, '{}', '{}', '{SALE_CARD_BALANCE}', 0, 1, NULL, 0)",
+                i + 1,
+                card_number(i),
+                card_pin(i)
+            )
+        },
+    )
 }
 
 fn batched(
@@ -406,11 +584,14 @@ impl Raw {
             Raw::Sqlite(_) => Ok(Vec::new()),
             #[cfg(feature = "mysql")]
             Raw::Mysql(conn) => {
-                let rows: Vec<NameValue> = diesel::sql_query(
-                    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_select', \
-                     'Com_update', 'Com_insert', 'Com_begin', 'Com_commit', 'Com_rollback', \
-                     'Com_set_option', 'Com_stmt_prepare', 'Com_stmt_execute')",
-                )
+                let names: Vec<String> = crate::stats::STATEMENT_COUNTERS
+                    .iter()
+                    .map(|name| format!("'{name}'"))
+                    .collect();
+                let rows: Vec<NameValue> = diesel::sql_query(format!(
+                    "SHOW GLOBAL STATUS WHERE Variable_name IN ({})",
+                    names.join(", ")
+                ))
                 .load(conn)
                 .map_err(|e| format!("status: {e}"))?;
                 Ok(rows
@@ -428,5 +609,45 @@ impl Raw {
             .first()
             .map(|(id, _)| *id)
             .unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn priced(rows: &[(i64, &str)]) -> Vec<(i64, String)> {
+        rows.iter()
+            .map(|(id, price)| (*id, (*price).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn each_sold_card_on_one_line_item_at_its_balance_passes() {
+        let items = priced(&[(7, "10.000000000000000"), (8, "10")]);
+        assert_eq!(line_item_mismatches(&[7, 8], &items), Ok(0));
+    }
+
+    #[test]
+    fn a_card_sold_twice_unrecorded_or_repriced_is_a_mismatch() {
+        let twice = priced(&[(7, "10"), (7, "10")]);
+        assert_eq!(line_item_mismatches(&[7], &twice), Ok(1));
+        assert_eq!(line_item_mismatches(&[7], &[]), Ok(1));
+        let repriced = priced(&[(7, "10.000000000000001")]);
+        assert_eq!(line_item_mismatches(&[7], &repriced), Ok(1));
+        // A line item of a card that is not sold.
+        let stray = priced(&[(7, "10"), (9, "10")]);
+        assert_eq!(line_item_mismatches(&[7], &stray), Ok(1));
+    }
+
+    #[test]
+    fn an_order_is_the_sum_of_its_line_items() {
+        let orders = priced(&[(1, "20.000000000000000"), (2, "10")]);
+        let items = priced(&[(1, "10"), (1, "10"), (2, "10")]);
+        assert_eq!(order_mismatches(&orders, &items), Ok(0));
+        let short = priced(&[(1, "10"), (2, "10")]);
+        assert_eq!(order_mismatches(&orders, &short), Ok(1));
+        let orphan = priced(&[(1, "10"), (1, "10"), (2, "10"), (3, "10")]);
+        assert_eq!(order_mismatches(&orders, &orphan), Ok(1));
     }
 }

@@ -10,9 +10,9 @@ use crate::workload::Kind;
 #[derive(Debug, Default, Clone)]
 pub struct Recorder {
     /// Latencies in microseconds, per kind.
-    pub latencies: [Vec<u32>; 3],
+    pub latencies: [Vec<u32>; Kind::COUNT],
     /// Successful requests per kind.
-    pub ok: [u64; 3],
+    pub ok: [u64; Kind::COUNT],
     /// Failures by kind of request and error text.
     pub errors: BTreeMap<(Kind, String), u64>,
     /// Every request sent, warm-up included.
@@ -108,17 +108,17 @@ pub struct RunReport {
     /// All requests.
     pub all: Percentiles,
     /// Per kind of request.
-    pub per_kind: [Percentiles; 3],
+    pub per_kind: [Percentiles; Kind::COUNT],
     /// Successes per kind.
-    pub ok: [u64; 3],
+    pub ok: [u64; Kind::COUNT],
     /// Failures by kind of request and text.
     pub errors: BTreeMap<(Kind, String), u64>,
     /// CPU used during the measured time.
     pub cpu: CpuUse,
     /// morcc's peak resident memory so far (VmHWM), in KiB.
     pub peak_rss_kib: Option<u64>,
-    /// MySQL statements per request, by kind (from the server's global status).
-    pub queries: Option<String>,
+    /// MySQL statements during the run (from the server's global status).
+    pub statements: Option<Statements>,
     /// Every request sent, warm-up included.
     pub sent: u64,
 }
@@ -127,11 +127,10 @@ impl RunReport {
     /// Summarises a merged recorder.
     pub fn new(label: &str, concurrency: usize, elapsed: Duration, mut rec: Recorder) -> Self {
         let mut all: Vec<u32> = rec.latencies.iter().flatten().copied().collect();
-        let per_kind = [
-            Percentiles::of(&mut rec.latencies[0]),
-            Percentiles::of(&mut rec.latencies[1]),
-            Percentiles::of(&mut rec.latencies[2]),
-        ];
+        let per_kind = rec
+            .latencies
+            .each_mut()
+            .map(|samples| Percentiles::of(samples));
         RunReport {
             label: label.to_owned(),
             concurrency,
@@ -142,7 +141,7 @@ impl RunReport {
             errors: rec.errors,
             cpu: CpuUse::default(),
             peak_rss_kib: None,
-            queries: None,
+            statements: None,
             sent: rec.sent,
         }
     }
@@ -219,8 +218,12 @@ impl RunReport {
             self.cpu.others / wall
         );
         let _ = writeln!(out, "{cpu}");
-        if let Some(queries) = &self.queries {
-            let _ = writeln!(out, "    MySQL statements/request: {queries}");
+        if let Some(statements) = &self.statements {
+            let _ = writeln!(
+                out,
+                "    MySQL statements/request: {}",
+                statements.describe()
+            );
         }
         if let Some(kib) = self.peak_rss_kib {
             let _ = writeln!(
@@ -231,6 +234,81 @@ impl RunReport {
         }
         out
     }
+}
+
+/// The MySQL status counters the bench reads, in report order: every statement a client sent
+/// (`Questions`), then by command.
+pub const STATEMENT_COUNTERS: [&str; 10] = [
+    "Questions",
+    "Com_select",
+    "Com_insert",
+    "Com_update",
+    "Com_begin",
+    "Com_commit",
+    "Com_rollback",
+    "Com_set_option",
+    "Com_stmt_prepare",
+    "Com_stmt_execute",
+];
+
+/// How much each of [`STATEMENT_COUNTERS`] grew over a run, and over how many requests.
+/// The counters are server-wide: other clients of the server add to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statements {
+    /// Requests sent during the run, warm-up included (the counters cover it too).
+    pub requests: u64,
+    /// Growth of each counter read, in [`STATEMENT_COUNTERS`] order.
+    growth: Vec<(&'static str, u64)>,
+}
+
+impl Statements {
+    /// The growth from `before` to `after` over `requests` (none without counters or
+    /// requests).
+    pub fn between(
+        before: &[(String, u64)],
+        after: &[(String, u64)],
+        requests: u64,
+    ) -> Option<Self> {
+        if requests == 0 {
+            return None;
+        }
+        let value = |counters: &[(String, u64)], name: &str| {
+            counters.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+        };
+        let growth: Vec<(&'static str, u64)> = STATEMENT_COUNTERS
+            .iter()
+            .filter_map(|name| {
+                let grown = value(after, name)?.saturating_sub(value(before, name)?);
+                Some((*name, grown))
+            })
+            .collect();
+        (!growth.is_empty()).then_some(Statements { requests, growth })
+    }
+
+    /// Counter `name` per request (`-` when it was not read), to one decimal.
+    pub fn per_request(&self, name: &str) -> String {
+        self.growth
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("-".to_owned(), |(_, grown)| {
+                format!("{:.1}", *grown as f64 / self.requests as f64)
+            })
+    }
+
+    /// `Questions 14.2, select 9.1, ...` per request.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .growth
+            .iter()
+            .map(|(name, _)| format!("{} {}", short_counter_name(name), self.per_request(name)))
+            .collect();
+        parts.join(", ")
+    }
+}
+
+/// `Com_select` as `select`; `Questions` as it is.
+pub fn short_counter_name(name: &str) -> &str {
+    name.trim_start_matches("Com_")
 }
 
 /// CPU seconds (user + system) a process has used so far, from `/proc/PID/stat`.
