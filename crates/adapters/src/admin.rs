@@ -213,28 +213,41 @@ pub fn update_card_group(
         image: change.image.as_deref(),
         description: change.description.as_deref(),
         hidden: change.hidden.map(i32::from),
+        tax_id: None,
     };
-    db.in_transaction(|conn| {
-        let updated = diesel::update(cardgroups::table.find(id.0))
-            .set(&columns)
-            .execute(conn)
-            .map_err(store_error)?;
-        // MySQL counts only rows the UPDATE changed: 0 may also mean "already so".
-        found(
-            updated > 0 || exists(conn, cardgroups::table.find(id.0).select(cardgroups::id))?,
-            || format!("card group {id}"),
-        )
-    })
+    set_card_group_columns(db, id, &columns)
 }
 
-/// The columns [`update_card_group`] sets: those that are `Some`.
-#[derive(diesel::AsChangeset)]
+/// The columns of a card group the operator changes: those that are `Some` are set
+/// (`tax_id: Some(None)` to NULL).
+#[derive(Default, diesel::AsChangeset)]
 #[diesel(table_name = cardgroups)]
 struct CardGroupColumns<'a> {
     price: Option<&'a str>,
     image: Option<&'a str>,
     description: Option<&'a str>,
     hidden: Option<i32>,
+    tax_id: Option<Option<i64>>,
+}
+
+/// Sets `columns` (at least one) of card group `id`, in one statement.
+fn set_card_group_columns(
+    db: &Database,
+    id: CardGroupId,
+    columns: &CardGroupColumns<'_>,
+) -> Result<(), AdapterError> {
+    db.in_transaction(|conn| {
+        let updated = diesel::update(cardgroups::table.find(id.0))
+            .set(columns)
+            .execute(conn)
+            .map_err(store_error)?;
+        updated_row_found(
+            conn,
+            updated,
+            cardgroups::table.find(id.0).select(cardgroups::id),
+            || format!("card group {id}"),
+        )
+    })
 }
 
 /// Hides the card with this number from the API, or shows it again.
@@ -364,16 +377,11 @@ pub fn set_card_group_tax(
     group: CardGroupId,
     tax: Option<TaxId>,
 ) -> Result<(), AdapterError> {
-    db.in_transaction(|conn| {
-        let updated = diesel::update(cardgroups::table.find(group.0))
-            .set(cardgroups::tax_id.eq(tax.map(|id| id.0)))
-            .execute(conn)
-            .map_err(store_error)?;
-        found(
-            updated > 0 || exists(conn, cardgroups::table.find(group.0).select(cardgroups::id))?,
-            || format!("card group {group}"),
-        )
-    })
+    let columns = CardGroupColumns {
+        tax_id: Some(tax.map(|id| id.0)),
+        ..CardGroupColumns::default()
+    };
+    set_card_group_columns(db, group, &columns)
 }
 
 /// Sets (or with `None` removes) the tax of a user.
@@ -383,8 +391,10 @@ pub fn set_user_tax(db: &Database, user: UserId, tax: Option<TaxId>) -> Result<(
             .set(users::tax_id.eq(tax.map(|id| id.0)))
             .execute(conn)
             .map_err(store_error)?;
-        found(
-            updated > 0 || exists(conn, users::table.find(user.0).select(users::id))?,
+        updated_row_found(
+            conn,
+            updated,
+            users::table.find(user.0).select(users::id),
             || format!("user {user}"),
         )
     })
@@ -437,8 +447,20 @@ fn currency_id(conn: &mut AnyConnection, name: &str) -> Result<Option<i64>, Stor
     rows::exact_id(conn, query, name)
 }
 
-fn found(found: bool, what: impl FnOnce() -> String) -> Result<(), AdapterError> {
-    if found {
+/// Fails with [`AdapterError::NotFound`] of `what` unless the UPDATE that changed `updated`
+/// rows found its row, which `row` selects. MySQL counts only the rows an UPDATE changed, so 0
+/// may also mean "already so": then the row is looked for.
+fn updated_row_found<'q, Q>(
+    conn: &mut AnyConnection,
+    updated: usize,
+    row: Q,
+    what: impl FnOnce() -> String,
+) -> Result<(), AdapterError>
+where
+    Q: RunQueryDsl<AnyConnection> + diesel::query_dsl::methods::LimitDsl,
+    diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'q, AnyConnection, i64>,
+{
+    if updated > 0 || exists(conn, row)? {
         Ok(())
     } else {
         Err(AdapterError::NotFound(what()))

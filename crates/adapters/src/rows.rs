@@ -108,30 +108,20 @@ pub(crate) struct CardRow {
 }
 
 pub(crate) fn card(row: CardRow) -> Result<Card, StoreError> {
-    let CardRow {
-        id,
-        cardgroup_id,
-        number,
-        pin,
-        balance,
-        sold,
-        active,
-        callerid,
-        hidden,
-    } = row;
+    let id = row.id;
     Ok(Card {
         id: CardId(id),
-        cardgroup_id: CardGroupId(cardgroup_id),
-        number: CardNumber::parse(&number)
+        cardgroup_id: CardGroupId(row.cardgroup_id),
+        number: CardNumber::parse(&row.number)
             .ok_or_else(|| StoreError::Failure(format!("card {id} has no usable number")))?,
-        pin: Pin::parse(&pin)
+        pin: Pin::parse(&row.pin)
             .ok_or_else(|| StoreError::Failure(format!("card {id} has no usable PIN")))?,
-        balance: money(&balance)?,
-        sold: sold != 0,
-        active: active != 0,
+        balance: money(&row.balance)?,
+        sold: row.sold != 0,
+        active: row.active != 0,
         // MOR may keep an empty string where no caller ID is bound.
-        callerid: callerid.and_then(|cli| CallerId::parse(&cli).ok()),
-        hidden: hidden != 0,
+        callerid: row.callerid.and_then(|cli| CallerId::parse(&cli).ok()),
+        hidden: row.hidden != 0,
     })
 }
 

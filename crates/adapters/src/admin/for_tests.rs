@@ -2,14 +2,16 @@
 //! setting up what the operator's subcommands do not (blocked users, providers). Behind the
 //! `testing` feature, so they are not product API.
 
-use diesel::dsl::count_star;
+use diesel::dsl::{count_star, Limit};
 use diesel::prelude::*;
+use diesel::query_dsl::methods::LimitDsl;
+use diesel::query_dsl::LoadQuery;
 use morcc_domain::{
     CallerId, Card, CardGroupId, CardId, CardNumber, DeviceId, Holder, Ledger, Money, OwnerId,
     StoreError, Transact, UserId,
 };
 
-use crate::connection::Database;
+use crate::connection::{AnyConnection, Database};
 use crate::error::{store_error, AdapterError};
 use crate::money_sql;
 use crate::rows::{self, CardRow};
@@ -155,11 +157,7 @@ pub fn payments_sum_for(db: &Database, holder: Holder) -> Result<Money, AdapterE
 
 /// How many rows `actions` holds (failed logins and hashes among them).
 pub fn actions_count(db: &Database) -> Result<i64, AdapterError> {
-    let mut conn = db.connection()?;
-    Ok(actions::table
-        .select(count_star())
-        .first::<i64>(&mut *conn)
-        .map_err(store_error)?)
+    count(db, actions::table.select(count_star()))
 }
 
 /// A sale as recorded: a row of `ccorders` with its `cclineitems`.
@@ -274,9 +272,15 @@ pub fn user_id(db: &Database, username: &str) -> Result<Option<UserId>, AdapterE
 
 /// How many rows `payments` holds, whoever they belong to.
 pub fn payments_count(db: &Database) -> Result<i64, AdapterError> {
+    count(db, payments::table.select(count_star()))
+}
+
+/// The number a `SELECT COUNT(*)` query answers.
+fn count<'q, Q>(db: &Database, query: Q) -> Result<i64, AdapterError>
+where
+    Q: RunQueryDsl<AnyConnection> + LimitDsl,
+    Limit<Q>: LoadQuery<'q, AnyConnection, i64>,
+{
     let mut conn = db.connection()?;
-    Ok(payments::table
-        .select(count_star())
-        .first::<i64>(&mut *conn)
-        .map_err(store_error)?)
+    Ok(query.first::<i64>(&mut *conn).map_err(store_error)?)
 }

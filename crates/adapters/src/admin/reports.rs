@@ -251,19 +251,23 @@ pub(crate) fn user_id(conn: &mut AnyConnection, username: &str) -> Result<i64, A
         .ok_or_else(|| AdapterError::NotFound(format!("user {username}")))
 }
 
-/// A row of `payments` as selected.
-type PaymentRow = (
-    i64,
-    Option<String>,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i32,
-    i64,
-    Option<String>,
-);
+/// A row of `payments` as [`load_payments`] selects it.
+#[derive(diesel::Queryable)]
+struct PaymentRow {
+    id: i64,
+    /// `date_added`, formatted `YYYY-MM-DD HH:MM:SS`.
+    date: Option<String>,
+    paymenttype: String,
+    amount: String,
+    currency: String,
+    gross: String,
+    tax: String,
+    /// `card`: 1 for a card's payment, 0 for a user's.
+    card: i32,
+    /// `user_id`: the card's id or the user's, as `card` says.
+    holder_id: i64,
+    description: Option<String>,
+}
 
 /// Payments since `since`, of `holder` (`payments.card`, `payments.user_id`), newest first.
 fn load_payments(
@@ -304,13 +308,13 @@ fn load_payments(
     let found = query.load::<PaymentRow>(conn).map_err(store_error)?;
     let card_ids: Vec<i64> = found
         .iter()
-        .filter(|row| row.7 != 0)
-        .map(|row| row.8)
+        .filter(|row| row.card != 0)
+        .map(|row| row.holder_id)
         .collect();
     let user_ids: Vec<i64> = found
         .iter()
-        .filter(|row| row.7 == 0)
-        .map(|row| row.8)
+        .filter(|row| row.card == 0)
+        .map(|row| row.holder_id)
         .collect();
     let numbers = names_of(&card_ids, |ids| {
         cards::table
@@ -326,33 +330,28 @@ fn load_payments(
     })?;
     found
         .into_iter()
-        .map(
-            |(id, date, paymenttype, amount, currency, gross, tax, card, user_id, description)| {
-                let (card_number, username) = if card != 0 {
-                    (
-                        Some(numbers.get(&user_id).cloned().unwrap_or_default()),
-                        None,
-                    )
-                } else {
-                    (
-                        None,
-                        Some(usernames.get(&user_id).cloned().unwrap_or_default()),
-                    )
-                };
-                Ok(PaymentRecord {
-                    id,
-                    date: date.unwrap_or_default(),
-                    paymenttype,
-                    card_number,
-                    username,
-                    amount: money_sql::money(&amount)?,
-                    currency,
-                    gross: money_sql::money(&gross)?,
-                    tax: money_sql::money(&tax)?,
-                    description: description.unwrap_or_default(),
-                })
-            },
-        )
+        .map(|row| {
+            let name_of = |names: &HashMap<i64, String>| {
+                names.get(&row.holder_id).cloned().unwrap_or_default()
+            };
+            let (card_number, username) = if row.card != 0 {
+                (Some(name_of(&numbers)), None)
+            } else {
+                (None, Some(name_of(&usernames)))
+            };
+            Ok(PaymentRecord {
+                id: row.id,
+                date: row.date.unwrap_or_default(),
+                paymenttype: row.paymenttype,
+                card_number,
+                username,
+                amount: money_sql::money(&row.amount)?,
+                currency: row.currency,
+                gross: money_sql::money(&row.gross)?,
+                tax: money_sql::money(&row.tax)?,
+                description: row.description.unwrap_or_default(),
+            })
+        })
         .collect::<Result<_, StoreError>>()
         .map_err(AdapterError::from)
 }
