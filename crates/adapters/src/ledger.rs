@@ -125,93 +125,52 @@ impl AbortAware<'_> {
     }
 }
 
-impl Ledger for AbortAware<'_> {
-    fn device_by_cli(&mut self, cli: &CallerId) -> Result<Option<Device>, StoreError> {
-        self.run(|ledger| ledger.device_by_cli(cli))
-    }
-    fn lock_user(&mut self, id: UserId) -> Result<Option<User>, StoreError> {
-        self.run(|ledger| ledger.lock_user(id))
-    }
-    fn lock_card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
-        self.run(|ledger| ledger.lock_card_by_cli(cli))
-    }
-    fn lock_holder_of(&mut self, cli: &CallerId) -> Result<Option<CallerIdHolder>, StoreError> {
-        self.run(|ledger| ledger.lock_holder_of(cli))
-    }
-    fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
-        self.run(|ledger| ledger.lock_card_by_pin(pin))
-    }
-    fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError> {
-        self.run(|ledger| ledger.lock_cards(keys))
-    }
-    fn insert_card(&mut self, card: &NewCard) -> Result<Card, StoreError> {
-        self.run(|ledger| ledger.insert_card(card))
-    }
-    fn update_card(&mut self, card: &Card) -> Result<(), StoreError> {
-        self.run(|ledger| ledger.update_card(card))
-    }
-    fn update_user_balance(&mut self, id: UserId, balance: &Money) -> Result<(), StoreError> {
-        self.run(|ledger| ledger.update_user_balance(id, balance))
-    }
-    fn record_payment(&mut self, payment: &Payment) -> Result<(), StoreError> {
-        self.run(|ledger| ledger.record_payment(payment))
-    }
-    fn lock_card_by_number(&mut self, number: &CardNumber) -> Result<Option<Card>, StoreError> {
-        self.run(|ledger| ledger.lock_card_by_number(number))
-    }
-    fn free_card_count(&mut self, group: CardGroupId) -> Result<u64, StoreError> {
-        self.run(|ledger| ledger.free_card_count(group))
-    }
-    fn lock_free_cards(
-        &mut self,
-        group: CardGroupId,
-        limit: usize,
-    ) -> Result<Vec<Card>, StoreError> {
-        self.run(|ledger| ledger.lock_free_cards(group, limit))
-    }
-    fn record_sale(&mut self, sale: &Sale) -> Result<(), StoreError> {
-        self.run(|ledger| ledger.record_sale(sale))
-    }
-    fn kept_reply(
-        &mut self,
-        user: UserId,
-        key: &IdempotencyKey,
-    ) -> Result<Option<StoredReply>, StoreError> {
-        self.run(|ledger| ledger.kept_reply(user, key))
-    }
-    fn claim_key(
-        &mut self,
-        user: UserId,
-        key: &IdempotencyKey,
-        fingerprint: &Fingerprint,
-    ) -> Result<(), StoreError> {
-        self.run(|ledger| ledger.claim_key(user, key, fingerprint))
-    }
-    fn settle_key(
-        &mut self,
-        user: UserId,
-        key: &IdempotencyKey,
-        body: Option<String>,
-    ) -> Result<(), StoreError> {
-        self.run(|ledger| ledger.settle_key(user, key, body))
+/// Implements `$port` for [`AbortAware`]: each method runs its ledger's own through
+/// [`AbortAware::run`]; `$other` are the port's methods written out.
+macro_rules! each_through_run {
+    ($port:ident { $(fn $name:ident($($arg:ident: $type:ty),*) -> $answer:ty;)* } $($other:item)*) => {
+        impl $port for AbortAware<'_> {
+            $(
+                fn $name(&mut self, $($arg: $type),*) -> Result<$answer, StoreError> {
+                    self.run(|ledger| ledger.$name($($arg),*))
+                }
+            )*
+            $($other)*
+        }
+    };
+}
+
+each_through_run! {
+    Ledger {
+        fn device_by_cli(cli: &CallerId) -> Option<Device>;
+        fn lock_user(id: UserId) -> Option<User>;
+        fn lock_card_by_cli(cli: &CallerId) -> Option<Card>;
+        fn lock_holder_of(cli: &CallerId) -> Option<CallerIdHolder>;
+        fn lock_card_by_pin(pin: &Pin) -> Option<Card>;
+        fn lock_cards(keys: &[CardKey]) -> Vec<Option<Card>>;
+        fn insert_card(card: &NewCard) -> Card;
+        fn update_card(card: &Card) -> ();
+        fn update_user_balance(id: UserId, balance: &Money) -> ();
+        fn record_payment(payment: &Payment) -> ();
+        fn lock_card_by_number(number: &CardNumber) -> Option<Card>;
+        fn free_card_count(group: CardGroupId) -> u64;
+        fn lock_free_cards(group: CardGroupId, limit: usize) -> Vec<Card>;
+        fn record_sale(sale: &Sale) -> ();
+        fn kept_reply(user: UserId, key: &IdempotencyKey) -> Option<StoredReply>;
+        fn claim_key(user: UserId, key: &IdempotencyKey, fingerprint: &Fingerprint) -> ();
+        fn settle_key(user: UserId, key: &IdempotencyKey, body: Option<String>) -> ();
     }
     fn has_written(&self) -> bool {
         self.ledger.has_written()
     }
 }
 
-impl Catalog for AbortAware<'_> {
-    fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
-        self.run(|ledger| ledger.card_group(id))
-    }
-    fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
-        self.run(|ledger| ledger.tax(id))
-    }
-    fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
-        self.run(|ledger| ledger.currency(name))
-    }
-    fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
-        self.run(|ledger| ledger.system_currency())
+each_through_run! {
+    Catalog {
+        fn card_group(id: CardGroupId) -> Option<CardGroup>;
+        fn tax(id: TaxId) -> Option<Tax>;
+        fn currency(name: &str) -> Option<Currency>;
+        fn system_currency() -> Option<Currency>;
     }
 }
 
@@ -700,27 +659,26 @@ impl SqlLedger<'_> {
 
 impl Catalog for SqlLedger<'_> {
     fn card_group(&mut self, id: CardGroupId) -> Result<Option<CardGroup>, StoreError> {
-        let conn = &mut *self.conn;
         let cache = self.catalog;
         cache.card_groups.get_or_read(id, cache.ttl, || {
             let query = cardgroups::table
                 .find(id.0)
                 .select(rows::CARD_GROUP_COLUMNS);
-            rows::first(conn, query)?.map(rows::card_group).transpose()
+            rows::first(self.conn, query)?
+                .map(rows::card_group)
+                .transpose()
         })
     }
 
     fn tax(&mut self, id: TaxId) -> Result<Option<Tax>, StoreError> {
-        let conn = &mut *self.conn;
         let cache = self.catalog;
         cache.taxes.get_or_read(id, cache.ttl, || {
             let query = taxes::table.find(id.0).select(rows::TAX_COLUMNS);
-            rows::first(conn, query)?.map(rows::tax).transpose()
+            rows::first(self.conn, query)?.map(rows::tax).transpose()
         })
     }
 
     fn currency(&mut self, name: &str) -> Result<Option<Currency>, StoreError> {
-        let conn = &mut *self.conn;
         let cache = self.catalog;
         cache
             .currencies
@@ -728,7 +686,7 @@ impl Catalog for SqlLedger<'_> {
                 let query = currencies::table
                     .filter(currencies::name.eq(name))
                     .select(rows::CURRENCY_COLUMNS);
-                let row = rows::first::<_, rows::CurrencyRow>(conn, query)?;
+                let row = rows::first::<_, rows::CurrencyRow>(self.conn, query)?;
                 rows::exactly(row, name, |row| Some(&row.name))
                     .map(rows::currency)
                     .transpose()
@@ -736,13 +694,14 @@ impl Catalog for SqlLedger<'_> {
     }
 
     fn system_currency(&mut self) -> Result<Option<Currency>, StoreError> {
-        let conn = &mut *self.conn;
         let cache = self.catalog;
         cache.system_currency.get_or_read((), cache.ttl, || {
             let query = currencies::table
                 .find(SYSTEM_CURRENCY_ID)
                 .select(rows::CURRENCY_COLUMNS);
-            rows::first(conn, query)?.map(rows::currency).transpose()
+            rows::first(self.conn, query)?
+                .map(rows::currency)
+                .transpose()
         })
     }
 }
