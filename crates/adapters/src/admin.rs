@@ -20,6 +20,24 @@ use crate::rows;
 use crate::schema::{callerids, cardgroups, cards, conflines, currencies, devices, taxes, users};
 use crate::SecureCodes;
 
+/// Updates the row of `$table` whose id is `$id` with `$values`, in the transaction of `$conn`;
+/// [`AdapterError::NotFound`] of `$what` when there is no such row. MySQL counts only the rows
+/// an UPDATE changed, so 0 may also mean "already so": then the row is looked for.
+macro_rules! update_row {
+    ($conn:expr, $table:ident, $id:expr, $values:expr, $what:expr) => {{
+        let updated = diesel::update($table::table.find($id))
+            .set($values)
+            .execute($conn)
+            .map_err($crate::error::store_error)?;
+        let row = $table::table.find($id).select($table::id);
+        if updated > 0 || $crate::admin::exists($conn, row)? {
+            Ok(())
+        } else {
+            Err($crate::error::AdapterError::NotFound($what))
+        }
+    }};
+}
+
 /// A card group to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardGroupSpec {
@@ -237,16 +255,7 @@ fn set_card_group_columns(
     columns: &CardGroupColumns<'_>,
 ) -> Result<(), AdapterError> {
     db.in_transaction(|conn| {
-        let updated = diesel::update(cardgroups::table.find(id.0))
-            .set(columns)
-            .execute(conn)
-            .map_err(store_error)?;
-        updated_row_found(
-            conn,
-            updated,
-            cardgroups::table.find(id.0).select(cardgroups::id),
-            || format!("card group {id}"),
-        )
+        update_row!(conn, cardgroups, id.0, columns, format!("card group {id}"))
     })
 }
 
@@ -258,25 +267,18 @@ pub fn set_card_hidden(
 ) -> Result<(), AdapterError> {
     db.in_transaction(|conn| {
         let id = reports::card_id(conn, number)?;
-        diesel::update(cards::table.find(id))
-            .set(cards::hidden.eq(i32::from(hidden)))
-            .execute(conn)
-            .map_err(store_error)?;
-        Ok(())
+        let hidden = cards::hidden.eq(i32::from(hidden));
+        update_row!(conn, cards, id, hidden, format!("card {}", number.as_str()))
     })
 }
 
 /// Enables or disables the currency `name`: `card_payment_add` refuses a disabled one.
 pub fn set_currency_active(db: &Database, name: &str, active: bool) -> Result<(), AdapterError> {
     db.in_transaction(|conn| {
-        let Some(id) = currency_id(conn, name)? else {
-            return Err(AdapterError::NotFound(format!("currency {name}")));
-        };
-        diesel::update(currencies::table.find(id))
-            .set(currencies::active.eq(i32::from(active)))
-            .execute(conn)
-            .map_err(store_error)?;
-        Ok(())
+        let what = || format!("currency {name}");
+        let id = currency_id(conn, name)?.ok_or_else(|| AdapterError::NotFound(what()))?;
+        let active = currencies::active.eq(i32::from(active));
+        update_row!(conn, currencies, id, active, what())
     })
 }
 
@@ -387,16 +389,8 @@ pub fn set_card_group_tax(
 /// Sets (or with `None` removes) the tax of a user.
 pub fn set_user_tax(db: &Database, user: UserId, tax: Option<TaxId>) -> Result<(), AdapterError> {
     db.in_transaction(|conn| {
-        let updated = diesel::update(users::table.find(user.0))
-            .set(users::tax_id.eq(tax.map(|id| id.0)))
-            .execute(conn)
-            .map_err(store_error)?;
-        updated_row_found(
-            conn,
-            updated,
-            users::table.find(user.0).select(users::id),
-            || format!("user {user}"),
-        )
+        let tax = users::tax_id.eq(tax.map(|id| id.0));
+        update_row!(conn, users, user.0, tax, format!("user {user}"))
     })
 }
 
@@ -431,7 +425,7 @@ pub fn is_fresh(db: &Database) -> Result<bool, AdapterError> {
 }
 
 /// Whether `query` finds a row.
-fn exists<'q, Q>(conn: &mut AnyConnection, query: Q) -> Result<bool, StoreError>
+pub(crate) fn exists<'q, Q>(conn: &mut AnyConnection, query: Q) -> Result<bool, StoreError>
 where
     Q: RunQueryDsl<AnyConnection> + diesel::query_dsl::methods::LimitDsl,
     diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'q, AnyConnection, i64>,
@@ -445,26 +439,6 @@ fn currency_id(conn: &mut AnyConnection, name: &str) -> Result<Option<i64>, Stor
         .filter(currencies::name.eq(name))
         .select((currencies::id, currencies::name));
     rows::exact_id(conn, query, name)
-}
-
-/// Fails with [`AdapterError::NotFound`] of `what` unless the UPDATE that changed `updated`
-/// rows found its row, which `row` selects. MySQL counts only the rows an UPDATE changed, so 0
-/// may also mean "already so": then the row is looked for.
-fn updated_row_found<'q, Q>(
-    conn: &mut AnyConnection,
-    updated: usize,
-    row: Q,
-    what: impl FnOnce() -> String,
-) -> Result<(), AdapterError>
-where
-    Q: RunQueryDsl<AnyConnection> + diesel::query_dsl::methods::LimitDsl,
-    diesel::dsl::Limit<Q>: diesel::query_dsl::LoadQuery<'q, AnyConnection, i64>,
-{
-    if updated > 0 || exists(conn, row)? {
-        Ok(())
-    } else {
-        Err(AdapterError::NotFound(what()))
-    }
 }
 
 pub mod batch;

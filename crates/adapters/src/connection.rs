@@ -645,15 +645,16 @@ fn once_in_transaction<T, E>(
 where
     E: From<StoreError>,
 {
-    begin(conn).map_err(|error| Failed::Before(E::from(store_error(error))))?;
+    take_step(conn, Step::Begin).map_err(|error| Failed::Before(E::from(store_error(error))))?;
     match work(conn) {
         Ok(value) => {
-            // A failed commit is rolled back (see `commit`).
-            commit(conn).map_err(|error| Failed::AtCommit(E::from(store_error(error))))?;
+            // A failed commit is rolled back (see `Step::Commit`).
+            take_step(conn, Step::Commit)
+                .map_err(|error| Failed::AtCommit(E::from(store_error(error))))?;
             Ok(value)
         }
         Err(error) => {
-            if let Err(rollback) = rollback(conn) {
+            if let Err(rollback) = take_step(conn, Step::Rollback) {
                 // A transaction the server aborted (a deadlock, a Galera conflict) may answer
                 // the ROLLBACK with the abort's error; the pool discards a connection whose
                 // transaction state is broken.
@@ -664,43 +665,38 @@ where
     }
 }
 
-type AnyTransactions = <AnyConnection as Connection>::TransactionManager;
-
-/// Opens the transaction. SQLite takes the write lock at once (`BEGIN IMMEDIATE`): a deferred
-/// transaction that upgrades to a write later fails with `SQLITE_BUSY` without waiting, and
-/// holding the lock from the start is what makes its reads safe to write back. MySQL begins
-/// normally and locks the rows it reads with `FOR UPDATE`.
-fn begin(conn: &mut Checkout) -> diesel::QueryResult<()> {
-    #[cfg(feature = "mysql")]
-    let seal = conn.seal();
-    match &mut **conn {
-        #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(inner) => mysql::transactions::begin(inner, seal),
-        AnyConnection::Sqlite(inner) => {
-            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")
-        }
-    }
+/// The steps of a transaction's life, which each backend spells its own way (in
+/// [`take_step`]).
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Begin,
+    /// When the commit fails, the transaction is rolled back and the error returned.
+    Commit,
+    Rollback,
 }
 
-/// Commits the transaction; when the commit fails, rolls it back and returns the error.
-fn commit(conn: &mut Checkout) -> diesel::QueryResult<()> {
+/// Takes `step` on the checkout's session.
+///
+/// SQLite takes the write lock at once (`BEGIN IMMEDIATE`): a deferred transaction that
+/// upgrades to a write later fails with `SQLITE_BUSY` without waiting, and holding the lock
+/// from the start is what makes its reads safe to write back. MySQL begins normally and locks
+/// the rows it reads with `FOR UPDATE`; its steps (sealed on a Galera node) are in
+/// `mysql::transactions`.
+fn take_step(conn: &mut Checkout, step: Step) -> diesel::QueryResult<()> {
     #[cfg(feature = "mysql")]
     let seal = conn.seal();
     match &mut **conn {
         #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(inner) => mysql::transactions::commit(inner, seal),
-        any @ AnyConnection::Sqlite(_) => AnyTransactions::commit_transaction(any),
-    }
-}
-
-/// Rolls the transaction back.
-fn rollback(conn: &mut Checkout) -> diesel::QueryResult<()> {
-    #[cfg(feature = "mysql")]
-    let seal = conn.seal();
-    match &mut **conn {
-        #[cfg(feature = "mysql")]
-        AnyConnection::Mysql(inner) => mysql::transactions::rollback(inner, seal),
-        any @ AnyConnection::Sqlite(_) => AnyTransactions::rollback_transaction(any),
+        AnyConnection::Mysql(inner) => match step {
+            Step::Begin => mysql::transactions::begin(inner, seal),
+            Step::Commit => mysql::transactions::commit(inner, seal),
+            Step::Rollback => mysql::transactions::rollback(inner, seal),
+        },
+        AnyConnection::Sqlite(inner) => match step {
+            Step::Begin => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE"),
+            Step::Commit => AnsiTransactionManager::commit_transaction(inner),
+            Step::Rollback => AnsiTransactionManager::rollback_transaction(inner),
+        },
     }
 }
 

@@ -41,6 +41,21 @@ macro_rules! first_locked {
     };
 }
 
+/// The card whose code in `$column` (caller ID, PIN or number) is exactly `$code`, locked
+/// like [`first_locked!`]. MySQL's collation also finds a code that differs by trailing spaces,
+/// so the stored code is checked once more ([`exact_card`]).
+macro_rules! card_by_code {
+    ($ledger:expr, $column:expr, $code:expr, $stored:expr) => {{
+        let code: &str = $code;
+        let query = cards::table
+            .filter($column.eq(code))
+            .select(rows::CARD_COLUMNS);
+        first_locked!($ledger, query, CardRow)
+            .map_err(store_error)
+            .and_then(|row| exact_card(row, code, $stored))
+    }};
+}
+
 impl Store for Database {
     fn run_unit(
         &self,
@@ -246,11 +261,7 @@ impl SqlLedger<'_> {
 
     /// The card whose caller ID is exactly `cli`, locked in a transaction.
     fn card_by_cli(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
-        let query = cards::table
-            .filter(cards::callerid.eq(cli.as_str()))
-            .select(rows::CARD_COLUMNS);
-        let row = first_locked!(self, query, CardRow).map_err(store_error)?;
-        exact_card(row, cli.as_str(), rows::card_callerid)
+        card_by_code!(self, cards::callerid, cli.as_str(), rows::card_callerid)
     }
 
     /// The card of `cli` once more, after a locking read found none.
@@ -381,11 +392,7 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn lock_card_by_pin(&mut self, pin: &Pin) -> Result<Option<Card>, StoreError> {
-        let query = cards::table
-            .filter(cards::pin.eq(pin.expose()))
-            .select(rows::CARD_COLUMNS);
-        let row = first_locked!(self, query, CardRow).map_err(store_error)?;
-        exact_card(row, pin.expose(), rows::card_pin)
+        card_by_code!(self, cards::pin, pin.expose(), rows::card_pin)
     }
 
     fn lock_cards(&mut self, keys: &[CardKey]) -> Result<Vec<Option<Card>>, StoreError> {
@@ -471,11 +478,7 @@ impl Ledger for SqlLedger<'_> {
     }
 
     fn lock_card_by_number(&mut self, number: &CardNumber) -> Result<Option<Card>, StoreError> {
-        let query = cards::table
-            .filter(cards::number.eq(number.as_str()))
-            .select(rows::CARD_COLUMNS);
-        let row = first_locked!(self, query, CardRow).map_err(store_error)?;
-        exact_card(row, number.as_str(), rows::card_number)
+        card_by_code!(self, cards::number, number.as_str(), rows::card_number)
     }
 
     fn free_card_count(&mut self, group: CardGroupId) -> Result<u64, StoreError> {

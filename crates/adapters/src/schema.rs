@@ -179,4 +179,6 @@ diesel::table! {
 
 diesel::joinable!(callerids -> devices (device_id));
 diesel::joinable!(providers -> devices (device_id));
-diesel::allow_tables_to_appear_in_same_query!(callerids, devices, providers, cards);
+diesel::allow_tables_to_appear_in_same_query!(
+    callerids, devices, providers, cards, payments, users
+);

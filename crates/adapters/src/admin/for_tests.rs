@@ -44,11 +44,8 @@ pub struct PaymentRow {
 pub fn set_user_blocked(db: &Database, username: &str, blocked: bool) -> Result<(), AdapterError> {
     db.in_transaction(|conn| {
         let id = super::reports::user_id(conn, username)?;
-        diesel::update(users::table.find(id))
-            .set(users::blocked.eq(i32::from(blocked)))
-            .execute(conn)
-            .map_err(store_error)?;
-        Ok(())
+        let blocked = users::blocked.eq(i32::from(blocked));
+        update_row!(conn, users, id, blocked, format!("user {username}"))
     })
 }
 
@@ -181,61 +178,69 @@ pub struct OrderRecord {
     pub lines: Vec<(CardId, CardGroupId, i32, Money)>,
 }
 
+/// A row of `ccorders`, as [`orders`] reads it.
+#[derive(diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = ccorders)]
+struct OrderRow {
+    id: i64,
+    ordertype: String,
+    email: Option<String>,
+    amount: String,
+    currency: String,
+    completed: i32,
+    owner_id: i64,
+}
+
+/// A row of `cclineitems`, as [`orders`] reads it.
+#[derive(diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = cclineitems)]
+struct LineItemRow {
+    ccorder_id: i64,
+    card_id: i64,
+    cardgroup_id: i64,
+    quantity: i32,
+    price: String,
+}
+
 /// Every order, oldest first, with its line items.
 pub fn orders(db: &Database) -> Result<Vec<OrderRecord>, AdapterError> {
     let mut conn = db.connection()?;
     let orders = ccorders::table
         .order(ccorders::id)
-        .select((
-            ccorders::id,
-            ccorders::ordertype,
-            ccorders::email,
-            ccorders::amount,
-            ccorders::currency,
-            ccorders::completed,
-            ccorders::owner_id,
-        ))
-        .load::<(i64, String, Option<String>, String, String, i32, i64)>(&mut *conn)
+        .select(OrderRow::as_select())
+        .load(&mut *conn)
         .map_err(store_error)?;
     let lines = cclineitems::table
         .order(cclineitems::id)
-        .select((
-            cclineitems::ccorder_id,
-            cclineitems::card_id,
-            cclineitems::cardgroup_id,
-            cclineitems::quantity,
-            cclineitems::price,
-        ))
-        .load::<(i64, i64, i64, i32, String)>(&mut *conn)
+        .select(LineItemRow::as_select())
+        .load(&mut *conn)
         .map_err(store_error)?;
     orders
         .into_iter()
-        .map(
-            |(id, ordertype, email, amount, currency, completed, owner_id)| {
-                let lines = lines
-                    .iter()
-                    .filter(|(order, ..)| *order == id)
-                    .map(|(_, card, group, quantity, price)| {
-                        Ok::<_, StoreError>((
-                            CardId(*card),
-                            CardGroupId(*group),
-                            *quantity,
-                            money_sql::money(price)?,
-                        ))
-                    })
-                    .collect::<Result<_, _>>()?;
-                Ok(OrderRecord {
-                    id,
-                    ordertype,
-                    email: email.unwrap_or_default(),
-                    amount: money_sql::money(&amount)?,
-                    currency,
-                    completed: completed != 0,
-                    owner_id: OwnerId(owner_id),
-                    lines,
+        .map(|order| {
+            let lines = lines
+                .iter()
+                .filter(|line| line.ccorder_id == order.id)
+                .map(|line| {
+                    Ok::<_, StoreError>((
+                        CardId(line.card_id),
+                        CardGroupId(line.cardgroup_id),
+                        line.quantity,
+                        money_sql::money(&line.price)?,
+                    ))
                 })
-            },
-        )
+                .collect::<Result<_, _>>()?;
+            Ok(OrderRecord {
+                id: order.id,
+                ordertype: order.ordertype,
+                email: order.email.unwrap_or_default(),
+                amount: money_sql::money(&order.amount)?,
+                currency: order.currency,
+                completed: order.completed != 0,
+                owner_id: OwnerId(order.owner_id),
+                lines,
+            })
+        })
         .collect()
 }
 

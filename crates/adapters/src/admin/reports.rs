@@ -16,9 +16,6 @@ use crate::money_sql;
 use crate::rows::{self, CardGroupRow, CardRow};
 use crate::schema::{cardgroups, cards, payments, users};
 
-/// Ids looked up with one `IN (...)` at most.
-const IDS_PER_QUERY: usize = 1_000;
-
 /// A card group and its stock.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupStock {
@@ -264,8 +261,10 @@ struct PaymentRow {
     tax: String,
     /// `card`: 1 for a card's payment, 0 for a user's.
     card: i32,
-    /// `user_id`: the card's id or the user's, as `card` says.
-    holder_id: i64,
+    /// The card's number, for a card's payment.
+    card_number: Option<String>,
+    /// The user's name, for a user's payment.
+    username: Option<String>,
     description: Option<String>,
 }
 
@@ -280,7 +279,10 @@ fn load_payments(
         AnyConnection::Mysql(_) => "DATE_FORMAT(`payments`.`date_added`, '%Y-%m-%d %H:%i:%s')",
         AnyConnection::Sqlite(_) => "strftime('%Y-%m-%d %H:%M:%S', `payments`.`date_added`)",
     };
+    // `payments.user_id` is the card's id or the user's, as `payments.card` says.
     let mut query = payments::table
+        .left_join(cards::table.on(payments::card.ne(0).and(cards::id.eq(payments::user_id))))
+        .left_join(users::table.on(payments::card.eq(0).and(users::id.eq(payments::user_id))))
         .select((
             payments::id,
             sql::<Nullable<Text>>(date),
@@ -290,7 +292,8 @@ fn load_payments(
             payments::gross,
             payments::tax,
             payments::card,
-            payments::user_id,
+            cards::number.nullable(),
+            users::username.nullable(),
             payments::description,
         ))
         .order((payments::date_added.desc(), payments::id.desc()))
@@ -306,38 +309,13 @@ fn load_payments(
             .filter(payments::user_id.eq(id));
     }
     let found = query.load::<PaymentRow>(conn).map_err(store_error)?;
-    let card_ids: Vec<i64> = found
-        .iter()
-        .filter(|row| row.card != 0)
-        .map(|row| row.holder_id)
-        .collect();
-    let user_ids: Vec<i64> = found
-        .iter()
-        .filter(|row| row.card == 0)
-        .map(|row| row.holder_id)
-        .collect();
-    let numbers = names_of(&card_ids, |ids| {
-        cards::table
-            .filter(cards::id.eq_any(ids))
-            .select((cards::id, cards::number))
-            .load::<(i64, String)>(conn)
-    })?;
-    let usernames = names_of(&user_ids, |ids| {
-        users::table
-            .filter(users::id.eq_any(ids))
-            .select((users::id, users::username))
-            .load::<(i64, String)>(conn)
-    })?;
     found
         .into_iter()
         .map(|row| {
-            let name_of = |names: &HashMap<i64, String>| {
-                names.get(&row.holder_id).cloned().unwrap_or_default()
-            };
             let (card_number, username) = if row.card != 0 {
-                (Some(name_of(&numbers)), None)
+                (Some(row.card_number.unwrap_or_default()), None)
             } else {
-                (None, Some(name_of(&usernames)))
+                (None, Some(row.username.unwrap_or_default()))
             };
             Ok(PaymentRecord {
                 id: row.id,
@@ -354,21 +332,6 @@ fn load_payments(
         })
         .collect::<Result<_, StoreError>>()
         .map_err(AdapterError::from)
-}
-
-/// The names (card numbers, usernames) of `ids`, looked up [`IDS_PER_QUERY`] at a time.
-fn names_of(
-    ids: &[i64],
-    mut look_up: impl FnMut(&[i64]) -> Result<Vec<(i64, String)>, diesel::result::Error>,
-) -> Result<HashMap<i64, String>, StoreError> {
-    let mut unique = ids.to_vec();
-    unique.sort_unstable();
-    unique.dedup();
-    let mut names = HashMap::new();
-    for chunk in unique.chunks(IDS_PER_QUERY) {
-        names.extend(look_up(chunk).map_err(store_error)?);
-    }
-    Ok(names)
 }
 
 #[cfg(test)]
