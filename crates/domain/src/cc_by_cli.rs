@@ -262,10 +262,7 @@ impl Session<'_> {
             .as_ref()
             .map_or_else(Money::zero, |priced| priced.net.clone());
         let card = self.create_card(group, callerid, balance)?;
-        if let Some(priced) = &priced {
-            self.record_top_up(Holder::Card(card.id), priced, "cc_by_cli: new card")?;
-        }
-        self.card_reply(card, group.tax_id)
+        self.credited_card_reply(card, group, priced.as_ref(), "cc_by_cli: new card")
     }
 
     /// Adds the priced `amount` to the card (zero is a look-up) and marks it sold and active.
@@ -285,10 +282,7 @@ impl Session<'_> {
             card.active = true;
             self.ledger.update_card(&card)?;
         }
-        if let Some(priced) = &priced {
-            self.record_top_up(Holder::Card(card.id), priced, "cc_by_cli: card top-up")?;
-        }
-        self.card_reply(card, group.tax_id)
+        self.credited_card_reply(card, group, priced.as_ref(), "cc_by_cli: card top-up")
     }
 
     /// Moves the customer to `new_group`: a new card there holds the caller ID and the old
@@ -315,10 +309,12 @@ impl Session<'_> {
         if !carried.is_zero() {
             self.record_transfer(Holder::Card(old.id), Holder::Card(card.id), &carried)?;
         }
-        if let Some(priced) = &priced {
-            self.record_top_up(Holder::Card(card.id), priced, "cc_by_cli: top-up on move")?;
-        }
-        self.card_reply(card, new_group.tax_id)
+        self.credited_card_reply(
+            card,
+            new_group,
+            priced.as_ref(),
+            "cc_by_cli: top-up on move",
+        )
     }
 
     // C. No device, PIN given.
@@ -536,6 +532,21 @@ impl Session<'_> {
             })?;
         }
         Ok(())
+    }
+
+    /// The reply showing `card` of `group`, after the payments row of the top-up `priced`
+    /// credited to it, when one was asked for.
+    fn credited_card_reply(
+        &mut self,
+        card: Card,
+        group: &CardGroup,
+        priced: Option<&PricedTopUp>,
+        description: &str,
+    ) -> Result<Reply, CcError> {
+        if let Some(priced) = priced {
+            self.record_top_up(Holder::Card(card.id), priced, description)?;
+        }
+        self.card_reply(card, group.tax_id)
     }
 
     fn card_reply(&mut self, card: Card, tax_id: Option<TaxId>) -> Result<Reply, CcError> {
