@@ -111,3 +111,29 @@ fn no_crate_has_an_import_cycle_between_its_modules() {
         assert_eq!(cycle(&graph), None, "{root}: an import cycle");
     }
 }
+
+/// Architecture Invariant (docs/ARCHITECTURE.md): the code map names every module of the
+/// product's crates and of the bench, by its file name (`ports.rs`), or by its folder
+/// (`mysql/`) for a `mod.rs`.
+#[test]
+fn the_code_map_names_every_module() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let map = std::fs::read_to_string(workspace.join("docs/ARCHITECTURE.md")).unwrap();
+    let unnamed: Vec<PathBuf> = CRATES
+        .iter()
+        .chain(["crates/bench/src"].iter())
+        .flat_map(|root| sources(&workspace.join(root)))
+        .filter(|file| {
+            let name = file.file_name().unwrap().to_string_lossy().into_owned();
+            let named_as = match name.as_str() {
+                "mod.rs" => {
+                    let folder = file.parent().unwrap().file_name().unwrap();
+                    format!("{}/", folder.to_string_lossy())
+                }
+                _ => name,
+            };
+            !map.contains(&format!("{named_as}`")) && !map.contains(&format!("/{named_as}"))
+        })
+        .collect();
+    assert_eq!(unnamed, Vec::<PathBuf>::new(), "modules the code map does not name");
+}
