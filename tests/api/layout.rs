@@ -135,5 +135,9 @@ fn the_code_map_names_every_module() {
             !map.contains(&format!("{named_as}`")) && !map.contains(&format!("/{named_as}"))
         })
         .collect();
-    assert_eq!(unnamed, Vec::<PathBuf>::new(), "modules the code map does not name");
+    assert_eq!(
+        unnamed,
+        Vec::<PathBuf>::new(),
+        "modules the code map does not name"
+    );
 }

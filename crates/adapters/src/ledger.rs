@@ -377,16 +377,18 @@ impl Ledger for SqlLedger<'_> {
                 Some((row, a_device_has_it)) => (Some(row), a_device_has_it),
                 None => (None, true),
             };
-        let card = exact_card(row, cli.as_str(), rows::card_callerid)?;
-        if let (Some(card), false) = (&card, a_device_may_have_it) {
-            return Ok(Some(CallerIdHolder::Card(card.clone())));
+        let row = rows::exactly(row, cli.as_str(), rows::card_callerid);
+        let only_a_card_has_it = row.is_some() && !a_device_may_have_it;
+        if !only_a_card_has_it {
+            if let Some(device) = self.device_by_cli(cli)? {
+                return Ok(Some(CallerIdHolder::Device(device)));
+            }
         }
-        if let Some(device) = self.device_by_cli(cli)? {
-            return Ok(Some(CallerIdHolder::Device(device)));
-        }
-        let card = match card {
+        // The row becomes a card only now: a device wins even over a card whose row does not
+        // convert (a MOR row without a PIN, say).
+        let card = match row {
+            Some(row) => Some(rows::card(row)?),
             None => self.card_by_cli_after_waiting(cli)?,
-            found => found,
         };
         Ok(card.map(CallerIdHolder::Card))
     }

@@ -130,6 +130,8 @@ contract_tests! {
         card_with("12");
         let alone = card_with("77");
         card_with("4444");
+        // A MOR row that would not convert to a card does not hide the device that wins.
+        db.execute_sql("UPDATE cards SET pin = '' WHERE callerid = '12'").unwrap();
         for read_only in [false, true] {
             let look = |ledger: &mut dyn Ledger| {
                 Ok::<_, CcError>(["12", "34", "77", "4444 ", "99"].map(|code| ledger.lock_holder_of(&cli(code))))
