@@ -619,3 +619,53 @@ async fn concurrent_sales_to_one_new_caller_id_all_succeed() {
     }
     assert_eq!(outcomes.get("ok"), Some(&160), "{outcomes:?}");
 }
+
+/// A phone's card moved back and forth between two groups by several requests at once while
+/// others top it up. A top-up whose locking read waited for a move can find the caller ID on
+/// no card, and its second read can meet the next move in flight: that read does not wait
+/// but loses the race, and the request runs again (ledger.rs, `card_by_cli_after_waiting`).
+/// 20 rounds of 16 at once: every request finds the card, which holds every top-up.
+#[cfg(feature = "mysql")]
+#[actix_web::test]
+async fn concurrent_moves_and_top_ups_of_one_phone_all_find_its_card() {
+    let app = Arc::new(crate::support::TestApp::mysql().await);
+    let spec = admin::CardGroupSpec {
+        name: "Group two".into(),
+        ..Default::default()
+    };
+    let groups = [app.group, admin::create_card_group(&app.db, &spec).unwrap()];
+    let cli = "990777";
+    let first = groups[0].to_string();
+    let opened = app
+        .call(&[("callerid", cli), ("amount", "1"), ("cardgroup_id", &first)])
+        .await;
+    assert_eq!(checks::classify(&opened.body).unwrap().label(), "ok");
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for round in 0..20 {
+        let handles: Vec<_> = (0..16)
+            .map(|request| {
+                let app = app.clone();
+                // Even requests move the card to the group the round and the request name,
+                // odd ones top it up where it is.
+                let group = (request % 2 == 0).then(|| groups[(round + request / 2) % 2]);
+                actix_web::rt::spawn(async move {
+                    let group = group.map(|group| group.to_string());
+                    let mut params = vec![("callerid", cli), ("amount", "1")];
+                    if let Some(group) = &group {
+                        params.push(("cardgroup_id", group.as_str()));
+                    }
+                    app.call(&params).await.body
+                })
+            })
+            .collect();
+        for handle in handles {
+            let body = handle.await.unwrap();
+            *outcomes
+                .entry(checks::classify(&body).unwrap().label())
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(outcomes.get("ok"), Some(&320), "{outcomes:?}");
+    let card = app.card(cli).expect("the phone's card");
+    assert_eq!(card.balance, Money::parse_amount("321").unwrap());
+}

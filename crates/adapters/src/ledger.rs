@@ -269,13 +269,26 @@ impl SqlLedger<'_> {
     /// MySQL: a locking read that waited for a transaction moving this caller ID to a new
     /// card can come back empty-handed (InnoDB resumes its index scan past the new entry, or
     /// hands back the old row, which no longer matches) although the new card is committed by
-    /// then. A second read is a new statement and sees it. Elsewhere the first answer stands.
+    /// then. A second read is a new statement and sees it. It does not wait (`NOWAIT`): when
+    /// another transaction holds the caller ID's rows by then (a second move of the same phone
+    /// on a busy cluster, a new card for it), it fails at once as a lost race and the unit
+    /// runs again, so "no card" is only the answer of a read that met no transaction in
+    /// flight. Elsewhere the first answer stands.
+    #[cfg_attr(not(feature = "mysql"), allow(unused_variables))]
     fn card_by_cli_after_waiting(&mut self, cli: &CallerId) -> Result<Option<Card>, StoreError> {
-        if self.in_transaction && self.is_mysql() {
-            self.card_by_cli(cli)
-        } else {
-            Ok(None)
+        #[cfg(feature = "mysql")]
+        if let (AnyConnection::Mysql(inner), true) = (&mut *self.conn, self.in_transaction) {
+            let row = cards::table
+                .filter(cards::callerid.eq(cli.as_str()))
+                .select(rows::CARD_COLUMNS)
+                .for_update()
+                .no_wait()
+                .first::<CardRow>(inner)
+                .optional()
+                .map_err(store_error)?;
+            return exact_card(row, cli.as_str(), rows::card_callerid);
         }
+        Ok(None)
     }
 
     /// `Card::is_free` in SQL, the one statement of that rule for the database: unsold, not
