@@ -604,12 +604,7 @@ async fn concurrent_sales_to_one_new_caller_id_all_succeed() {
                 })
             })
             .collect();
-        for handle in handles {
-            let body = handle.await.unwrap();
-            *outcomes
-                .entry(checks::classify(&body).unwrap().label())
-                .or_default() += 1;
-        }
+        count_outcomes(handles, &mut outcomes).await;
         let card = app.card(&cli).expect("a card was sold");
         assert_eq!(
             card.balance,
@@ -658,14 +653,22 @@ async fn concurrent_moves_and_top_ups_of_one_phone_all_find_its_card() {
                 })
             })
             .collect();
-        for handle in handles {
-            let body = handle.await.unwrap();
-            *outcomes
-                .entry(checks::classify(&body).unwrap().label())
-                .or_default() += 1;
-        }
+        count_outcomes(handles, &mut outcomes).await;
     }
     assert_eq!(outcomes.get("ok"), Some(&320), "{outcomes:?}");
     let card = app.card(cli).expect("the phone's card");
     assert_eq!(card.balance, Money::parse_amount("321").unwrap());
+}
+
+/// Counts the replies of `requests` by outcome into `outcomes`.
+async fn count_outcomes(
+    requests: Vec<actix_web::rt::task::JoinHandle<String>>,
+    outcomes: &mut BTreeMap<String, usize>,
+) {
+    for request in requests {
+        let body = request.await.unwrap();
+        *outcomes
+            .entry(checks::classify(&body).unwrap().label())
+            .or_default() += 1;
+    }
 }
