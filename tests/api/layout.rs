@@ -141,3 +141,105 @@ fn the_code_map_names_every_module() {
         "modules the code map does not name"
     );
 }
+
+/// The names of the crates a package's `Cargo.toml` lists under `[dependencies]` (dev- and
+/// build-dependencies are not what the product links).
+fn dependencies(manifest: &str) -> BTreeSet<String> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(workspace.join(manifest)).unwrap();
+    text.split("\n[")
+        .filter(|section| section.starts_with("dependencies]"))
+        .flat_map(|section| section.lines().skip(1))
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| line.split(['=', '.', ' ']).next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Architecture Invariants (docs/ARCHITECTURE.md): dependencies point inward, the domain
+/// depends on no database, HTTP or XML crate, only the adapters know diesel and SQL, and only
+/// the http crate knows HTTP and XML.
+#[test]
+fn the_product_s_crates_depend_inward_and_each_knows_only_its_own() {
+    let domain = dependencies("crates/domain/Cargo.toml");
+    let adapters = dependencies("crates/adapters/Cargo.toml");
+    let http = dependencies("crates/http/Cargo.toml");
+    let binary = dependencies("Cargo.toml");
+    assert!(
+        domain.contains("bigdecimal") && adapters.contains("diesel") && http.contains("actix-web"),
+        "the manifests were not read: {domain:?} {adapters:?} {http:?}"
+    );
+    let storage = [
+        "diesel",
+        "diesel_migrations",
+        "libsqlite3-sys",
+        "mysqlclient-sys",
+        "r2d2",
+    ];
+    let web = ["actix-web", "reqwest", "hyper"];
+    let xml = ["serde-xml-rs", "xml", "xml-rs", "quick-xml"];
+    let knows = |dependencies: &BTreeSet<String>, crates: &[&str]| -> Vec<String> {
+        crates
+            .iter()
+            .filter(|name| dependencies.contains(**name))
+            .map(|name| name.to_string())
+            .collect()
+    };
+    let none = Vec::<String>::new();
+    for (name, of) in [("domain", &domain), ("http", &http), ("morcc", &binary)] {
+        assert_eq!(knows(of, &storage), none, "{name} knows storage");
+    }
+    for (name, of) in [
+        ("domain", &domain),
+        ("adapters", &adapters),
+        ("morcc", &binary),
+    ] {
+        assert_eq!(knows(of, &xml), none, "{name} knows XML");
+    }
+    for (name, of) in [("domain", &domain), ("adapters", &adapters)] {
+        assert_eq!(knows(of, &web), none, "{name} knows HTTP");
+    }
+    let ours = ["morcc-domain", "morcc-adapters", "morcc-http", "morcc"];
+    assert_eq!(
+        knows(&domain, &ours),
+        none,
+        "the domain depends on nothing of ours"
+    );
+    assert_eq!(
+        knows(&adapters, &ours),
+        ["morcc-domain"],
+        "adapters -> domain"
+    );
+    assert_eq!(knows(&http, &ours), ["morcc-domain"], "http -> domain");
+}
+
+/// Architecture Invariant (docs/ARCHITECTURE.md): nothing rounds money but `money.rs`, and
+/// no float type appears in the domain or the adapters (the http crate's one float is a
+/// request's duration in seconds, for the metrics).
+#[test]
+fn only_money_rs_rounds_and_no_float_is_near_money() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let money = workspace.join("crates/domain/src/money.rs");
+    let mut offences = Vec::new();
+    for root in ["crates/domain/src", "crates/adapters/src"] {
+        for file in sources(&workspace.join(root)) {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let code: Vec<&str> = text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .collect();
+            let code = code.join("\n");
+            let rounds = ["with_scale_round", "RoundingMode", ".round(", "with_scale("]
+                .iter()
+                .any(|rounding| code.contains(rounding));
+            if rounds && file != money {
+                offences.push(format!("{} rounds", file.display()));
+            }
+            if code.contains("f64") || code.contains("f32") {
+                offences.push(format!("{} uses a float", file.display()));
+            }
+        }
+    }
+    assert_eq!(offences, Vec::<String>::new());
+}
