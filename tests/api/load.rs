@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use morcc_adapters::{admin, Database};
-use morcc_domain::{settings, CallerId, CardGroupId, CardId, Money, OwnerId, UserId, UserType};
+use morcc_domain::{CallerId, CardGroupId, CardId, Money, OwnerId, UserId, UserType};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -48,18 +48,7 @@ pub struct Fixture {
 }
 
 pub fn seed(db: &Database) -> Fixture {
-    let admin_id = admin::create_user(
-        db,
-        USER,
-        PASSWORD,
-        &UserType::Admin,
-        OwnerId(0),
-        &Money::zero(),
-    )
-    .unwrap();
-    for (name, value) in [(settings::ALLOW_API, "1"), (settings::API_SECRET_KEY, KEY)] {
-        admin::set_setting(db, name, value, OwnerId(0)).unwrap();
-    }
+    let admin_id = crate::support::seed_admin(db).unwrap();
     let groups = ["Load A", "Load B"].map(|name| {
         admin::create_card_group(
             db,
@@ -661,6 +650,7 @@ async fn concurrent_moves_and_top_ups_of_one_phone_all_find_its_card() {
 }
 
 /// Counts the replies of `requests` by outcome into `outcomes`.
+#[cfg(feature = "mysql")]
 async fn count_outcomes(
     requests: Vec<actix_web::rt::task::JoinHandle<String>>,
     outcomes: &mut BTreeMap<String, usize>,

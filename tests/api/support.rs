@@ -475,10 +475,9 @@ pub fn money(text: &str) -> Money {
     Money::parse_stored(text).unwrap()
 }
 
-/// The admin API user of [`USER`], the API on with the key [`KEY`], and a card group: what a
-/// database needs before a morcc process of a test's own serves it.
-pub fn seed_api(db: &Database) -> Result<CardGroupId, morcc_adapters::AdapterError> {
-    admin::create_user(
+/// The admin API user of [`USER`], and the API on with the key [`KEY`].
+pub fn seed_admin(db: &Database) -> Result<UserId, morcc_adapters::AdapterError> {
+    let admin = admin::create_user(
         db,
         USER,
         PASSWORD,
@@ -489,6 +488,13 @@ pub fn seed_api(db: &Database) -> Result<CardGroupId, morcc_adapters::AdapterErr
     for (name, value) in [(settings::ALLOW_API, "1"), (settings::API_SECRET_KEY, KEY)] {
         admin::set_setting(db, name, value, OwnerId(0))?;
     }
+    Ok(admin)
+}
+
+/// [`seed_admin`] and a card group: what a database needs before a morcc process of a test's
+/// own serves it.
+pub fn seed_api(db: &Database) -> Result<CardGroupId, morcc_adapters::AdapterError> {
+    seed_admin(db)?;
     admin::create_card_group(
         db,
         &admin::CardGroupSpec {

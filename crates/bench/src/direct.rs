@@ -137,6 +137,11 @@ fn authenticate_op(database: &Database, op: &Op) -> Result<Caller, String> {
     authenticate(database, database, &credentials, &origin).map_err(|error| format!("{error}"))
 }
 
+/// A call's result as the run counts it: success, or the failure's text.
+fn outcome<T, E: std::fmt::Display>(result: Result<T, E>) -> Result<(), String> {
+    result.map(drop).map_err(|error| error.to_string())
+}
+
 /// `op`'s call itself, with `database` as every port it needs.
 fn call(database: &Database, caller: &Caller, op: &Op) -> Result<(), String> {
     match op.kind {
@@ -147,9 +152,7 @@ fn call(database: &Database, caller: &Caller, op: &Op) -> Result<(), String> {
                 amount: op.param("amount").map(str::to_owned),
                 cardgroup_id: None,
             };
-            cc_by_cli(database, &SecureCodes, caller, &request)
-                .map(drop)
-                .map_err(|error| format!("{error}"))
+            outcome(cc_by_cli(database, &SecureCodes, caller, &request))
         }
         Kind::Sale => {
             let request = SaleRequest {
@@ -157,9 +160,7 @@ fn call(database: &Database, caller: &Caller, op: &Op) -> Result<(), String> {
                 quantity: op.param("quantity"),
                 ..SaleRequest::default()
             };
-            card_from_group_sell(database, caller, &request)
-                .map(drop)
-                .map_err(|error| format!("{error}"))
+            outcome(card_from_group_sell(database, caller, &request))
         }
         Kind::Payment => {
             let request = PaymentRequest {
@@ -168,9 +169,7 @@ fn call(database: &Database, caller: &Caller, op: &Op) -> Result<(), String> {
                 description: op.param("description"),
                 currency: None,
             };
-            card_payment_add(database, database, caller, &request)
-                .map(drop)
-                .map_err(|error| format!("{error}"))
+            outcome(card_payment_add(database, database, caller, &request))
         }
     }
 }

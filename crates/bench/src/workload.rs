@@ -444,13 +444,7 @@ impl Workload {
             if source == holder {
                 continue;
             }
-            let claimed = self.drained[source].compare_exchange(
-                AVAILABLE,
-                CLAIMED,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            );
-            if claimed.is_err() {
+            if !self.take(source, CLAIMED) {
                 continue;
             }
             let target = Target::Card(holder);
@@ -486,13 +480,7 @@ impl Workload {
     fn payment(&self, rng: &mut Rng) -> Option<Op> {
         for _ in 0..PAYMENT_TRIES {
             let card = rng.below(self.shape.cards);
-            let held = self.drained[card].compare_exchange(
-                AVAILABLE,
-                PAYING,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            );
-            if held.is_err() {
+            if !self.take(card, PAYING) {
                 continue;
             }
             let mut op = Op::signed(
@@ -508,6 +496,14 @@ impl Workload {
             return Some(op);
         }
         None
+    }
+
+    /// Moves an available `card` to `state` (claimed by a transfer, held by a payment); false
+    /// when another request has it or it is drained.
+    fn take(&self, card: usize, state: u8) -> bool {
+        self.drained[card]
+            .compare_exchange(AVAILABLE, state, Ordering::AcqRel, Ordering::Relaxed)
+            .is_ok()
     }
 
     fn is_drained(&self, target: Target) -> bool {

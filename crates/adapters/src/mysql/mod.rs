@@ -127,6 +127,14 @@ fn tcp_address(url: &str) -> Option<String> {
     })
 }
 
+/// The server of the unit tests that need one: `MORCC_TEST_MYSQL_URL`, which a test run with
+/// the `mysql` feature must set (without it such a test fails rather than passing unseen).
+#[cfg(test)]
+pub(crate) fn test_server_url() -> String {
+    std::env::var("MORCC_TEST_MYSQL_URL")
+        .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test")
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::sql_types::Text;
@@ -140,6 +148,15 @@ mod tests {
         diesel::select(diesel::dsl::sql::<Text>("@@SESSION.sql_mode"))
             .get_result(conn)
             .unwrap()
+    }
+
+    /// A pool of one session, so that a test's units of work all run on the session it reads
+    /// the counters of.
+    fn pool_of_one() -> crate::PoolSettings {
+        crate::PoolSettings {
+            max_size: Some(1),
+            ..crate::PoolSettings::default()
+        }
     }
 
     fn session_counter(conn: &mut MysqlConnection, name: &str) -> i64 {
@@ -160,13 +177,8 @@ mod tests {
     /// `TRUSTED_AFTER_ANSWERING` is, even when a failed unit used it meanwhile.
     #[test]
     fn only_a_session_that_did_not_answer_lately_is_pinged_before_it_is_handed_out() {
-        let url = std::env::var("MORCC_TEST_MYSQL_URL")
-            .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
-        let settings = crate::PoolSettings {
-            max_size: Some(1),
-            ..crate::PoolSettings::default()
-        };
-        let database = crate::Database::connect(&url, settings).unwrap();
+        let url = test_server_url();
+        let database = crate::Database::connect(&url, pool_of_one()).unwrap();
         // The session's SELECTs so far, read by a unit of work that succeeds or fails.
         let selects = |succeeds: bool| {
             let mut checkout = database.connection().unwrap();
@@ -204,13 +216,8 @@ mod tests {
 
         use crate::admin::{self, CardGroupSpec, TaxSpec};
 
-        let url = std::env::var("MORCC_TEST_MYSQL_URL")
-            .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
-        let settings = crate::PoolSettings {
-            max_size: Some(1),
-            ..crate::PoolSettings::default()
-        };
-        let scratch = crate::testing::ScratchDatabase::mysql_with(&url, settings).unwrap();
+        let url = test_server_url();
+        let scratch = crate::testing::ScratchDatabase::mysql_with(&url, pool_of_one()).unwrap();
         let database = scratch
             .database()
             .clone()
@@ -304,8 +311,7 @@ mod tests {
         use diesel::result::{DatabaseErrorKind, Error};
         use transactions::Seal;
 
-        let url = std::env::var("MORCC_TEST_MYSQL_URL")
-            .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
+        let url = test_server_url();
         let mut conn = MysqlConnection::establish(&url).unwrap();
         prepare_session(&mut conn).unwrap();
         let database = format!("morcc_seal_{}", std::process::id());
@@ -357,8 +363,7 @@ mod tests {
     /// and never toggle multi-statements (one round trip each).
     #[test]
     fn mysql_transactions_take_one_statement_each() {
-        let url = std::env::var("MORCC_TEST_MYSQL_URL")
-            .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
+        let url = test_server_url();
         let mut conn = MysqlConnection::establish(&url).unwrap();
         transactions::note_server(&mut conn).unwrap();
         let version: String =
@@ -430,8 +435,7 @@ mod tests {
     /// it twice changes nothing more.
     #[test]
     fn mysql_sessions_are_strict() {
-        let url = std::env::var("MORCC_TEST_MYSQL_URL")
-            .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
+        let url = test_server_url();
         let mut conn = MysqlConnection::establish(&url).unwrap();
         for server_modes in ["", "NO_ENGINE_SUBSTITUTION", "STRICT_ALL_TABLES"] {
             conn.batch_execute(&format!("SET SESSION sql_mode = '{server_modes}'"))

@@ -249,8 +249,7 @@ mod tests {
     /// error soon after the deadline, and the pool replaces the killed connection.
     #[test]
     fn a_statement_past_its_deadline_is_killed_and_its_connection_replaced() {
-        let server = std::env::var("MORCC_TEST_MYSQL_URL")
-            .expect("MORCC_TEST_MYSQL_URL must name a MySQL server for this test");
+        let server = crate::mysql::test_server_url();
         let settings = PoolSettings {
             max_size: Some(1),
             statement_deadline: Duration::from_secs(1),
